@@ -1,0 +1,36 @@
+// Reading secrets from files or standard input ("-"), with one-line errors.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+
+export type ReadInput = (pathOrDash: string) => string;
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  EPERM: 'operation not permitted',
+};
+
+/** Reads a file (or stdin for "-"), reporting `origin` (the flag or variable) on failure. */
+export function readInputFile(pathOrDash: string, origin: string, cwd: string): string {
+  try {
+    return pathOrDash === '-' ? readFileSync(0, 'utf8') : readFileSync(resolve(cwd, pathOrDash), 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const what = pathOrDash === '-' ? 'standard input' : pathOrDash;
+    throw new ConfigError(`cannot read ${what} (${origin}): ${REASONS[code] ?? code ?? 'read failed'}`);
+  }
+}
+
+/** A secret value from a file: surrounding whitespace (the trailing newline) is not part of it. */
+export function readSecret(pathOrDash: string, origin: string, cwd: string, what: string): string {
+  const value = readInputFile(pathOrDash, origin, cwd).trim();
+  if (!value) {
+    throw new ConfigError(`${pathOrDash === '-' ? 'standard input' : pathOrDash} (${origin}) is empty: expected the ${what}`);
+  }
+  if (/[\r\n]/.test(value)) {
+    throw new ConfigError(`${pathOrDash === '-' ? 'standard input' : pathOrDash} (${origin}) has more than one line: expected only the ${what}`);
+  }
+  return value;
+}

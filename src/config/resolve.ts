@@ -1,0 +1,189 @@
+// flags + environment + one .env file → one validated Config, before any network I/O.
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { ConfigError, errorMessage } from '../errors.js';
+import { loadCertificatePem } from '../token/certificate.js';
+import { normaliseAccessToken } from '../token/claims.js';
+import { readInputFile, readSecret } from './files.js';
+import { LEVELS, Sources, loadEnvFile, type Sourced } from './sources.js';
+import { DEFAULTS, type Config, type Credential } from './types.js';
+import * as v from './validate.js';
+
+export interface ResolveInput {
+  flags: Record<string, unknown>;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdoutIsTTY: boolean;
+}
+
+export const ENV = {
+  user: 'IMAP_OAUTH_USER',
+  tenant: 'IMAP_OAUTH_TENANT_ID',
+  clientId: 'IMAP_OAUTH_CLIENT_ID',
+  secret: 'IMAP_OAUTH_CLIENT_SECRET',
+  secretFile: 'IMAP_OAUTH_CLIENT_SECRET_FILE',
+  cert: 'IMAP_OAUTH_CERT_PATH',
+  tokenFile: 'IMAP_OAUTH_ACCESS_TOKEN_FILE',
+  authorityHost: 'IMAP_OAUTH_AUTHORITY_HOST',
+  scope: 'IMAP_OAUTH_SCOPE',
+  host: 'IMAP_OAUTH_HOST',
+  port: 'IMAP_OAUTH_PORT',
+} as const;
+
+/** "where to set it" for a setting: the flag and/or the variable. */
+function whereToSet(flag: string | null, envName: string | null, placeholder: string): string {
+  const parts = [flag && `pass ${flag} ${placeholder}`, envName && `set ${envName} (environment or .env)`].filter(Boolean);
+  return parts.join(' or ');
+}
+
+function validated<T>(found: Sourced, check: (value: string) => T, what: string, shown = true): T {
+  try {
+    return check(found.value);
+  } catch (err) {
+    const value = shown ? ` "${found.value}"` : '';
+    throw new ConfigError(`invalid ${what}${value} (from ${found.origin}): ${errorMessage(err)}`);
+  }
+}
+
+function required<T>(
+  sources: Sources,
+  flag: string | null,
+  envName: string | null,
+  what: string,
+  placeholder: string,
+  check: (value: string) => T,
+  why = '',
+): T {
+  const found = sources.get(flag, envName);
+  if (!found) throw new ConfigError(`missing ${what}${why}: ${whereToSet(flag, envName, placeholder)}`);
+  return validated(found, check, what);
+}
+
+function optional<T>(sources: Sources, flag: string | null, envName: string | null, what: string, check: (value: string) => T, fallback: T): T {
+  const found = sources.get(flag, envName);
+  return found ? validated(found, check, what) : fallback;
+}
+
+type CredentialCandidate = { kind: Credential['kind']; found: Sourced; by: 'value' | 'file' };
+
+/** Exactly one credential: the highest level that has one wins; two at one level is an error. */
+function pickCredential(sources: Sources): CredentialCandidate | null {
+  for (const level of LEVELS) {
+    const candidates: CredentialCandidate[] = [];
+    const add = (kind: Credential['kind'], by: 'value' | 'file', flag: string | null, envName: string) => {
+      const found = sources.atLevel(level, flag, envName);
+      if (found) candidates.push({ kind, found, by });
+    };
+    add('client-secret', 'value', null, ENV.secret);
+    add('client-secret', 'file', '--client-secret-file', ENV.secretFile);
+    add('certificate', 'file', '--cert', ENV.cert);
+    add('access-token-file', 'file', '--access-token-file', ENV.tokenFile);
+    if (candidates.length > 1) {
+      const names = candidates.map((c) => c.found.origin).join(' and ');
+      throw new ConfigError(`two credentials given (${names}): keep exactly one`);
+    }
+    if (candidates[0]) return candidates[0];
+  }
+  return null;
+}
+
+function loadCredential(c: CredentialCandidate, cwd: string): Credential {
+  const origin = c.found.origin;
+  switch (c.kind) {
+    case 'client-secret': {
+      const secret = c.by === 'value' ? c.found.value.trim() : readSecret(c.found.value, origin, cwd, 'client secret value');
+      if (!secret) throw new ConfigError(`the client secret (${origin}) is empty`);
+      return { kind: 'client-secret', secret, origin };
+    }
+    case 'certificate': {
+      const text = readInputFile(c.found.value, origin, cwd);
+      try {
+        return { kind: 'certificate', certificate: loadCertificatePem(text, c.found.value), path: c.found.value, origin };
+      } catch (err) {
+        throw new ConfigError(`${errorMessage(err)} (${origin})`);
+      }
+    }
+    case 'access-token-file': {
+      const raw = readInputFile(c.found.value, origin, cwd);
+      try {
+        return { kind: 'access-token-file', token: normaliseAccessToken(raw), path: c.found.value, origin };
+      } catch (err) {
+        const where = c.found.value === '-' ? 'standard input' : c.found.value;
+        throw new ConfigError(`the access token in ${where} (${origin}) ${errorMessage(err)}`);
+      }
+    }
+  }
+}
+
+function readCaFile(path: string, cwd: string): string {
+  let text: string;
+  try {
+    text = readFileSync(resolvePath(cwd, path), 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read --ca-file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(err)}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`--ca-file ${path} holds no PEM certificate`);
+  return text;
+}
+
+function users(sources: Sources, flags: Record<string, unknown>): string[] {
+  const fromFlag = flags.user;
+  const list = Array.isArray(fromFlag) ? (fromFlag as string[]) : typeof fromFlag === 'string' ? [fromFlag] : [];
+  const found: Sourced[] = list.length
+    ? list.map((value) => ({ value, level: 'flag' as const, origin: '--user' }))
+    : [sources.get(null, ENV.user)].filter((s): s is Sourced => Boolean(s));
+  if (found.length === 0) throw new ConfigError(`missing mailbox: ${whereToSet('--user', ENV.user, 'UPN')}`);
+  return [...new Set(found.map((f) => validated(f, v.mailAddress, 'mailbox')))];
+}
+
+export function resolveConfig(input: ResolveInput): Config {
+  const { flags, env, cwd } = input;
+  const envFile = loadEnvFile(typeof flags.envFile === 'string' ? flags.envFile : undefined, cwd);
+  const sources = new Sources(flags, env, envFile);
+  const warnings: string[] = [];
+
+  const userList = users(sources, flags);
+  const picked = pickCredential(sources);
+  if (!picked) {
+    throw new ConfigError(
+      `missing credential: set ${ENV.secret}, or pass --client-secret-file PATH|-, --cert PATH or --access-token-file PATH|-`,
+    );
+  }
+  const credential = loadCredential(picked, cwd);
+  const needsApp = credential.kind !== 'access-token-file';
+  const why = needsApp ? ` (needed to request a token with ${credential.kind === 'certificate' ? 'a certificate' : 'a client secret'})` : '';
+  const tenant = needsApp
+    ? required(sources, '--tenant', ENV.tenant, 'tenant', 'ID', v.tenant, why)
+    : optional(sources, '--tenant', ENV.tenant, 'tenant', v.tenant, undefined);
+  const clientId = needsApp
+    ? required(sources, '--client-id', ENV.clientId, 'client ID', 'GUID', v.guid, why)
+    : optional(sources, '--client-id', ENV.clientId, 'client ID', v.guid, undefined);
+
+  const insecure = flags.insecure === true;
+  if (insecure) warnings.push('--insecure: the IMAP server certificate is NOT verified; anyone on the path can read the token');
+  const json = flags.json === true;
+  const noColor = flags.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
+  const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+
+  return {
+    users: userList,
+    tenant,
+    clientId,
+    credential,
+    authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, DEFAULTS.authorityHost),
+    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, DEFAULTS.scope),
+    host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, DEFAULTS.host),
+    port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, DEFAULTS.port),
+    folder: optional(sources, '--folder', null, 'folder', v.nonEmpty, DEFAULTS.folder),
+    timeoutMs: optional(sources, '--timeout', null, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
+    caPem: typeof flags.caFile === 'string' ? readCaFile(flags.caFile, cwd) : undefined,
+    insecure,
+    output: {
+      json,
+      verbose: flags.verbose === true,
+      debug: flags.debug === true,
+      color: !json && !noColor && (input.stdoutIsTTY || forceColor),
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,46 @@
+import type { LoadedCertificate } from '../token/certificate.js';
+
+export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file';
+
+export type Credential =
+  | { kind: 'client-secret'; secret: string; origin: string }
+  | { kind: 'certificate'; certificate: LoadedCertificate; path: string; origin: string }
+  | { kind: 'access-token-file'; token: string; path: string; origin: string };
+
+export interface OutputOptions {
+  json: boolean;
+  verbose: boolean;
+  color: boolean;
+  debug: boolean;
+}
+
+/** Everything a run needs, validated before any network I/O. */
+export interface Config {
+  users: string[];
+  /** Tenant GUID or verified domain; absent only with a ready access token. */
+  tenant?: string;
+  clientId?: string;
+  credential: Credential;
+  authorityHost: string;
+  scope: string;
+  host: string;
+  port: number;
+  folder: string;
+  /** Deadline for each network step. */
+  timeoutMs: number;
+  /** Extra trusted CA certificates (PEM) for every TLS connection. */
+  caPem?: string;
+  insecure: boolean;
+  output: OutputOptions;
+  /** Human-readable notes about where settings came from (for --verbose). */
+  warnings: string[];
+}
+
+export const DEFAULTS = {
+  authorityHost: 'https://login.microsoftonline.com',
+  scope: 'https://outlook.office365.com/.default',
+  host: 'outlook.office365.com',
+  port: 993,
+  folder: 'INBOX',
+  timeoutSeconds: 15,
+} as const;

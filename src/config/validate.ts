@@ -1,0 +1,88 @@
+// Validators for configuration values. Each returns the normalised value or throws a plain
+// Error whose message says what was expected; `resolve.ts` adds which value and where to set it.
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i;
+const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
+// Entra ID user principal names allow only these characters (Microsoft's UPN rules).
+const UPN_LOCAL = /^[A-Za-z0-9'._!#^~+-]+$/;
+
+export const GUID_EXAMPLE = '00000000-0000-0000-0000-000000000000';
+
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}
+
+export function guid(value: string): string {
+  if (!GUID.test(value)) throw new Error(`expected a GUID like ${GUID_EXAMPLE}`);
+  return value.toLowerCase();
+}
+
+export function tenant(value: string): string {
+  if (GUID.test(value)) return value.toLowerCase();
+  if (/^(common|organizations|consumers)$/i.test(value)) {
+    throw new Error(`"${value}" cannot be used with app-only (client credentials) tokens: give the tenant's GUID or a verified domain`);
+  }
+  if (DOMAIN.test(value)) return value.toLowerCase();
+  throw new Error('expected the tenant GUID or a verified domain such as contoso.onmicrosoft.com');
+}
+
+export function mailAddress(value: string): string {
+  if (/[^\x21-\x7e]/.test(value)) {
+    throw new Error('contains spaces or non-ASCII characters (a Microsoft 365 user principal name is plain ASCII)');
+  }
+  const at = value.lastIndexOf('@');
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (at <= 0 || !UPN_LOCAL.test(local) || local.length > 113 || !DOMAIN.test(domain)) {
+    throw new Error('expected a mailbox address such as someone@contoso.com');
+  }
+  return value;
+}
+
+export function hostname(value: string): string {
+  const v = value.trim();
+  if (/^\[?[0-9a-f:.]+\]?$/i.test(v) && (v.includes(':') || /^\d+\.\d+\.\d+\.\d+$/.test(v))) return v.replace(/^\[|\]$/g, '');
+  if (!HOSTNAME.test(v)) throw new Error('expected a host name such as outlook.office365.com');
+  return v.replace(/\.$/, '');
+}
+
+export function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value.trim())) throw new Error('expected a port number from 1 to 65535');
+  const n = Number(value);
+  if (n < 1 || n > 65535) throw new Error('expected a port number from 1 to 65535');
+  return n;
+}
+
+export function seconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 600) {
+    throw new Error('expected a number of seconds greater than 0 and at most 600');
+  }
+  return n;
+}
+
+/** An https origin (scheme, host, optional port); a trailing slash or path is not accepted. */
+export function httpsOrigin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error('expected an https URL such as https://login.microsoftonline.com');
+  }
+  if (url.protocol !== 'https:') throw new Error('must use https:// (the token endpoint is never contacted without TLS)');
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username || url.password) {
+    throw new Error('expected only scheme, host and port, e.g. https://login.microsoftonline.com');
+  }
+  return url.origin;
+}
+
+export function nonEmpty(value: string): string {
+  if (!value.trim()) throw new Error('must not be empty');
+  return value;
+}
+
+export function scope(value: string): string {
+  const v = value.trim();
+  if (!v || /\s/.test(v)) throw new Error('expected one scope such as https://outlook.office365.com/.default');
+  return v;
+}

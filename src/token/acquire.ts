@@ -1,0 +1,104 @@
+// App-only token with MSAL's client-credentials flow, bounded in time and in requests.
+import type { Config } from '../config/types.js';
+import { decodeJwtPayload, expiresAt, summariseClaims, type TokenClaims } from './claims.js';
+import { toTokenError } from './msal-errors.js';
+import { createNetworkClient } from './network-client.js';
+import type { TokenError, TokenResult } from './types.js';
+
+/**
+ * For any authority host MSAL would otherwise ask the real Microsoft host for instance discovery
+ * and GET the OpenID configuration first: naming the host (with its port) as known and giving the
+ * metadata makes a token cost exactly one POST.
+ */
+export function authorityOptions(authorityHost: string, tenant: string) {
+  const url = new URL(authorityHost);
+  const base = `${url.origin}/{tenant}`;
+  return {
+    authority: `${url.origin}/${tenant}`,
+    knownAuthorities: [url.host],
+    authorityMetadata: JSON.stringify({
+      token_endpoint: `${base}/oauth2/v2.0/token`,
+      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+      issuer: `${base}/v2.0`,
+      jwks_uri: `${base}/discovery/v2.0/keys`,
+    }),
+  };
+}
+
+function claimsOf(token: string): TokenClaims | undefined {
+  try {
+    return summariseClaims(decodeJwtPayload(token));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function acquireToken(config: Config): Promise<TokenResult> {
+  const started = performance.now();
+  const cred = config.credential;
+  const source = cred.kind;
+  const elapsed = () => Math.round(performance.now() - started);
+
+  if (cred.kind === 'access-token-file') {
+    const claims = claimsOf(cred.token);
+    return { token: cred.token, report: { source, ok: true, claims, expiresAt: claims && expiresAt(claims), ms: elapsed(), requests: 0 } };
+  }
+
+  let requests = 0;
+  let lastStatus: number | undefined;
+  let retryAfter: number | undefined;
+  const fail = (error: TokenError): TokenResult => ({ report: { source, ok: false, error, ms: elapsed(), requests } });
+
+  // Loaded here, not at start-up: --help and config errors never pay for MSAL.
+  const { ConfidentialClientApplication, LogLevel } = await import('@azure/msal-node');
+  const network = createNetworkClient({ timeoutMs: config.timeoutMs, caPem: config.caPem, onRequest: () => requests++ });
+  const observed: typeof network = {
+    sendGetRequestAsync: (url, o) => network.sendGetRequestAsync(url, o),
+    sendPostRequestAsync: async (url, o) => {
+      const res = await network.sendPostRequestAsync(url, o);
+      lastStatus = res.status;
+      const ra = Number(res.headers['retry-after']);
+      retryAfter = Number.isFinite(ra) && ra >= 0 ? ra : undefined;
+      return res as never;
+    },
+  };
+  const app = new ConfidentialClientApplication({
+    auth: {
+      clientId: config.clientId!,
+      ...authorityOptions(config.authorityHost, config.tenant!),
+      ...(cred.kind === 'client-secret'
+        ? { clientSecret: cred.secret }
+        : { clientCertificate: { thumbprintSha256: cred.certificate.thumbprintSha256, privateKey: cred.certificate.privateKeyPem } }),
+    },
+    system: {
+      networkClient: observed,
+      // MSAL's logger must never print: errors are reported by us, redacted.
+      loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },
+    },
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  // Belt and braces: each request has its own deadline, the whole call has one more.
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${config.timeoutMs / 1000} s`), { errorCode: 'network_error' })), config.timeoutMs + 1000);
+  });
+  try {
+    const result = await Promise.race([app.acquireTokenByClientCredential({ scopes: [config.scope], skipCache: true }), deadline]);
+    const token = result?.accessToken ?? '';
+    if (!token) {
+      return fail({
+        kind: 'empty-token',
+        message: `the token endpoint answered${lastStatus ? ` HTTP ${lastStatus}` : ''} without an access token`,
+        httpStatus: lastStatus,
+      });
+    }
+    const claims = claimsOf(token);
+    const exp = claims ? expiresAt(claims) : result?.expiresOn?.toISOString();
+    return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests } };
+  } catch (err) {
+    return fail(toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter }));
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,83 @@
+// Decodes (never verifies: the server decides) the claims of an access token that an admin cares
+// about. The token itself is never part of the result.
+
+export interface TokenClaims {
+  aud?: string | string[];
+  iss?: string;
+  tid?: string;
+  appid?: string;
+  azp?: string;
+  oid?: string;
+  sub?: string;
+  roles?: string[];
+  scp?: string;
+  upn?: string;
+  app_displayname?: string;
+  appidacr?: string;
+  ver?: string;
+  iat?: number;
+  nbf?: number;
+  exp?: number;
+}
+
+const SUMMARY_KEYS: (keyof TokenClaims)[] = [
+  'aud', 'iss', 'tid', 'appid', 'azp', 'app_displayname', 'oid', 'sub', 'roles', 'scp', 'upn', 'appidacr', 'ver', 'iat', 'nbf', 'exp',
+];
+
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/** Payload of a compact JWT, or throws "is not a JWT …". */
+export function decodeJwtPayload(token: string): Record<string, unknown> {
+  if (!JWT.test(token)) throw new Error('is not a JWT (expected three base64url parts separated by dots)');
+  const [, payload] = token.split('.');
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'));
+  } catch {
+    throw new Error('is not a JWT (its payload is not JSON)');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('is not a JWT (its payload is not a JSON object)');
+  return value as Record<string, unknown>;
+}
+
+/** Only the claims that matter, with their expected types; anything else is dropped. */
+export function summariseClaims(payload: Record<string, unknown>): TokenClaims {
+  const out: Record<string, unknown> = {};
+  for (const key of SUMMARY_KEYS) {
+    const value = payload[key];
+    if (value === undefined || value === null) continue;
+    if (key === 'roles' || key === 'aud') {
+      if (Array.isArray(value)) out[key] = value.filter((r) => typeof r === 'string');
+      else if (typeof value === 'string') out[key] = key === 'roles' ? [value] : value;
+    } else if (key === 'iat' || key === 'nbf' || key === 'exp') {
+      if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
+    } else if (typeof value === 'string') {
+      out[key] = value;
+    }
+  }
+  return out as TokenClaims;
+}
+
+/**
+ * Accepts what people paste into a token file: the bare token, "Bearer <token>", or the token
+ * endpoint's JSON reply. Throws "is empty" / "is not a JWT …".
+ */
+export function normaliseAccessToken(raw: string): string {
+  let text = raw.trim();
+  if (text.startsWith('{')) {
+    try {
+      const json = JSON.parse(text) as { access_token?: unknown };
+      if (typeof json.access_token === 'string') text = json.access_token.trim();
+    } catch {
+      /* not JSON: judged as a token below */
+    }
+  }
+  text = text.replace(/^Bearer\s+/i, '');
+  if (!text) throw new Error('is empty');
+  decodeJwtPayload(text);
+  return text;
+}
+
+export function expiresAt(claims: TokenClaims): string | undefined {
+  return claims.exp ? new Date(claims.exp * 1000).toISOString() : undefined;
+}

@@ -1,0 +1,49 @@
+// MSAL errors → TokenError. MSAL packs Entra's reply into one string:
+//   "Error(s): 7000215 - Timestamp: … - Description: AADSTS7000215: … - Correlation ID: … - Trace ID: …"
+import { TIMEOUT_MARK } from './network-client.js';
+import type { TokenError } from './types.js';
+
+interface MsalLikeError {
+  errorCode?: string;
+  errorMessage?: string;
+  errorNo?: string | number;
+  status?: number;
+  correlationId?: string;
+  message?: string;
+}
+
+function field(text: string, name: string): string | undefined {
+  const m = new RegExp(`${name}: (.*?)(?= - [A-Z][A-Za-z ]+: |$)`, 's').exec(text);
+  return m?.[1]?.trim() || undefined;
+}
+
+export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAfterSeconds?: number } = {}): TokenError {
+  const e = (err ?? {}) as MsalLikeError;
+  const code = e.errorCode ?? '';
+  const text = (e.errorMessage ?? e.message ?? String(err)).replace(/\s+/g, ' ').trim();
+
+  if (code === 'network_error' || code === 'endpoints_resolution_error') {
+    const timedOut = text.includes(TIMEOUT_MARK);
+    return { kind: timedOut ? 'timeout' : 'network', message: text || code };
+  }
+  const aadstsFromText = /AADSTS(\d+)/.exec(text)?.[1];
+  const errorNo = e.errorNo !== undefined && e.errorNo !== '' ? Number(e.errorNo) : undefined;
+  const aadsts = aadstsFromText ? Number(aadstsFromText) : Number.isFinite(errorNo) ? errorNo : undefined;
+  const rawDescription = field(text, 'Description');
+  const description = rawDescription?.replace(/\s*Trace ID:.*$/s, '').trim();
+  if (aadsts !== undefined || (e.status && e.status >= 400)) {
+    return {
+      kind: 'server',
+      message: description ?? (text || code),
+      oauthError: code || undefined,
+      aadsts,
+      description,
+      httpStatus: e.status ?? extra.httpStatus,
+      correlationId: e.correlationId || field(text, 'Correlation ID'),
+      traceId: field(text, 'Trace ID') ?? /Trace ID: ([0-9a-f-]{36})/i.exec(text)?.[1],
+      timestamp: field(text, 'Timestamp'),
+      retryAfterSeconds: extra.retryAfterSeconds,
+    };
+  }
+  return { kind: 'client', message: code ? `${code}: ${text}` : text, oauthError: code || undefined };
+}

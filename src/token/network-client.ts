@@ -1,0 +1,64 @@
+// MSAL's own HTTP client (global fetch) has no timeout and cannot be given a CA. This one is
+// node:https with a hard deadline per request and the run's trust store.
+import { request } from 'node:https';
+import { rootCertificates } from 'node:tls';
+import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+
+export interface NetworkClientOptions {
+  timeoutMs: number;
+  /** Extra CA certificates (PEM), added to the system roots. */
+  caPem?: string;
+  /** Called once per HTTP request, e.g. to count token requests. */
+  onRequest?: (method: string, url: string) => void;
+}
+
+/** Thrown (as MSAL's network_error) when a request misses its deadline. */
+export const TIMEOUT_MARK = 'timed out after';
+
+export function createNetworkClient(opts: NetworkClientOptions): INetworkModule {
+  const ca = opts.caPem ? [...rootCertificates, opts.caPem] : undefined;
+  const send = <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
+    opts.onRequest?.(method, url);
+    return new Promise((resolve, reject) => {
+      const body = options?.body;
+      const req = request(url, {
+        method,
+        headers: { ...options?.headers, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) },
+        ca,
+        timeout: opts.timeoutMs,
+      });
+      const deadline = setTimeout(() => req.destroy(new Error(`${TIMEOUT_MARK} ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
+      req.on('timeout', () => req.destroy(new Error(`${TIMEOUT_MARK} ${opts.timeoutMs / 1000} s`)));
+      req.on('error', (err) => {
+        clearTimeout(deadline);
+        // MSAL keeps the message of an AuthError("network_error", …); anything else it replaces.
+        reject(new AuthError('network_error', `${method} ${new URL(url).host}: ${err.message}`));
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => req.destroy(err));
+        res.on('end', () => {
+          clearTimeout(deadline);
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : {};
+          } catch {
+            // MSAL turns a non-JSON body into token_parsing_error; keep a hint of what came back.
+            parsed = { error: 'non_json_response', error_description: `HTTP ${res.statusCode} with a non-JSON body: ${text.slice(0, 120).replace(/\s+/g, ' ')}` };
+          }
+          const headers: Record<string, string> = {};
+          for (const [k, val] of Object.entries(res.headers)) if (val !== undefined) headers[k.toLowerCase()] = Array.isArray(val) ? val.join(', ') : val;
+          resolve({ headers, body: parsed as T, status: res.statusCode ?? 0 });
+        });
+      });
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  };
+  return {
+    sendGetRequestAsync: (url, options) => send('GET', url, options),
+    sendPostRequestAsync: (url, options) => send('POST', url, options),
+  };
+}

@@ -1,0 +1,38 @@
+import type { CredentialSource } from '../config/types.js';
+import type { TokenClaims } from './claims.js';
+
+export interface TokenError {
+  /** server: the token endpoint answered with an error; network/timeout: it could not be reached. */
+  kind: 'server' | 'network' | 'timeout' | 'empty-token' | 'client';
+  /** One line, secrets already absent. */
+  message: string;
+  /** The OAuth error, e.g. invalid_client. */
+  oauthError?: string;
+  /** The AADSTS number, e.g. 7000215. */
+  aadsts?: number;
+  /** Entra's description, without the trace/correlation trailer. */
+  description?: string;
+  httpStatus?: number;
+  correlationId?: string;
+  traceId?: string;
+  timestamp?: string;
+  retryAfterSeconds?: number;
+}
+
+/** What the report shows about the token. Never holds the token itself. */
+export interface TokenReport {
+  source: CredentialSource;
+  ok: boolean;
+  claims?: TokenClaims;
+  expiresAt?: string;
+  error?: TokenError;
+  ms: number;
+  /** HTTP requests made to the identity platform for this token. */
+  requests: number;
+}
+
+export interface TokenResult {
+  report: TokenReport;
+  /** The access token; kept apart from the report so it cannot be serialised by accident. */
+  token?: string;
+}
