@@ -1,0 +1,72 @@
+// imapflow, cut down to what the check needs. Its own session set-up sends ID, NAMESPACE, ENABLE
+// and COMPRESS, re-asks CAPABILITY after login, prefers OAUTHBEARER over XOAUTH2 and reports a BAD
+// to the first post-login command as a failed login. This subclass replaces that set-up with:
+// capabilities (from the greeting when it carries them) → AUTHENTICATE XOAUTH2 with an initial
+// response (SASL-IR) → done; the caller then sends EXAMINE and LOGOUT itself.
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+
+export interface ProbeHooks {
+  onGreeting(greeting: string): void;
+  onCapabilities(capabilities: string[]): void;
+  onAuthenticateStart(): void;
+  onAuthenticated(): void;
+}
+
+/** The parts of imapflow's internals this subclass relies on (checked against imapflow 2.10). */
+interface ImapFlowInternals {
+  greeting?: string;
+  state: unknown;
+  states: { AUTHENTICATED: unknown };
+  authenticated: boolean | string;
+  usable: boolean;
+  folders: Map<string, { path: string }>;
+  run(command: string, ...args: unknown[]): Promise<unknown>;
+}
+
+export class NoMechanismError extends Error {
+  readonly code = 'NO_XOAUTH2';
+}
+
+export class ProbeClient extends ImapFlow {
+  constructor(
+    options: ImapFlowOptions,
+    private readonly hooks: ProbeHooks,
+    private readonly credentials: { user: string; accessToken: string },
+  ) {
+    super(options);
+  }
+
+  private get internals(): ImapFlowInternals {
+    return this as unknown as ImapFlowInternals;
+  }
+
+  /** Replaces imapflow's startSession (called once the greeting is in). */
+  async startSession(): Promise<void> {
+    const self = this.internals;
+    this.hooks.onGreeting(self.greeting ?? '');
+    // A no-op when the greeting carried the capabilities.
+    const caps = await self.run('CAPABILITY');
+    if (caps === false && this.capabilities.size === 0) throw Object.assign(new Error('CAPABILITY failed'), { code: 'NoConnection' });
+    this.hooks.onCapabilities([...this.capabilities.keys()]);
+    if (!this.capabilities.has('AUTH=XOAUTH2')) throw new NoMechanismError('the server does not offer AUTH=XOAUTH2');
+    // imapflow picks OAUTHBEARER whenever offered; the check is about XOAUTH2 (as Exchange uses).
+    this.capabilities.delete('AUTH=OAUTHBEARER');
+    this.hooks.onAuthenticateStart();
+    const user = await self.run('AUTHENTICATE', this.credentials.user, { accessToken: this.credentials.accessToken });
+    if (!user) throw new Error('AUTHENTICATE did not complete');
+    self.authenticated = true;
+    self.state = self.states.AUTHENTICATED;
+    this.hooks.onAuthenticated();
+    self.usable = true;
+  }
+
+  /** EXAMINE the folder; no LIST/LSUB first (imapflow's mailboxOpen sends both). */
+  async examine(folder: string): Promise<{ exists?: number }> {
+    const self = this.internals;
+    const path = folder.toUpperCase() === 'INBOX' ? 'INBOX' : folder;
+    if (!self.folders.has(path)) self.folders.set(path, { path });
+    const box = (await self.run('SELECT', path, { readOnly: true })) as { exists?: number } | undefined;
+    if (!box) throw new Error('EXAMINE did not complete');
+    return box;
+  }
+}

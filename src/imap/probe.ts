@@ -1,0 +1,224 @@
+// One mailbox, stage by stage: connect → capability → authenticate → mailbox → logout. Every stage
+// has its own deadline; the result is an ordered list of stages, a redacted transcript and the
+// evidence the diagnosis rules read.
+import { rootCertificates, type TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import type { Redactor } from '../redact.js';
+import { decodeExchangeBackend } from './greeting.js';
+import { describeCertificate, fetchPeerCertificate } from './peer-certificate.js';
+import { NoMechanismError, ProbeClient } from './probe-client.js';
+import { createTranscriptLogger } from './transcript.js';
+import type { ProbeEvidence, ProbeResult, StageName, StageResult } from './types.js';
+
+export interface ProbeTarget {
+  user: string;
+  host: string;
+  port: number;
+  folder: string;
+  timeoutMs: number;
+  caPem?: string;
+  insecure: boolean;
+}
+
+const TLS_VERIFY_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED',
+  'CERT_REVOKED', 'CERT_SIGNATURE_FAILURE', 'INVALID_CA',
+]);
+
+export function isTlsVerifyError(code: string | undefined): boolean {
+  return !!code && TLS_VERIFY_CODES.has(code);
+}
+
+/** Milliseconds per stage; `enter` closes the previous stage. */
+class StageClock {
+  readonly stages: StageResult[] = [];
+  current: StageName = 'connect';
+  private started = performance.now();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onTimeout: (stage: StageName) => void,
+  ) {
+    this.arm();
+  }
+
+  private arm() {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.onTimeout(this.current), this.timeoutMs);
+  }
+
+  pass(detail: string, next?: StageName) {
+    this.stages.push({ name: this.current, ok: true, ms: this.elapsed(), detail });
+    if (next) {
+      this.current = next;
+      this.started = performance.now();
+      this.arm();
+    } else this.stop();
+  }
+
+  fail(detail: string) {
+    this.stages.push({ name: this.current, ok: false, ms: this.elapsed(), detail });
+    this.stop();
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+  }
+
+  private elapsed() {
+    return Math.round(performance.now() - this.started);
+  }
+}
+
+interface ImapError extends Error {
+  code?: string;
+  authenticationFailed?: boolean;
+  serverResponseCode?: string;
+  response?: string;
+  responseStatus?: string;
+  oauthError?: Record<string, unknown>;
+  reason?: string;
+}
+
+function tlsOptions(t: ProbeTarget) {
+  return {
+    rejectUnauthorized: !t.insecure,
+    minVersion: 'TLSv1.2' as const,
+    ...(t.caPem ? { ca: [...rootCertificates, t.caPem] } : {}),
+  };
+}
+
+export async function probeMailbox(target: ProbeTarget, accessToken: string, redactor: Redactor): Promise<ProbeResult> {
+  const transcript = createTranscriptLogger(redactor);
+  const evidence: ProbeEvidence = { authenticated: false };
+  let timedOut: StageName | undefined;
+  let client: ProbeClient | undefined;
+  const clock = new StageClock(target.timeoutMs, (stage) => {
+    timedOut = stage;
+    client?.close();
+  });
+  const servername = isIP(target.host) ? undefined : target.host;
+
+  client = new ProbeClient(
+    {
+      host: target.host,
+      port: target.port,
+      secure: true,
+      servername,
+      auth: { user: target.user, accessToken },
+      logger: transcript.logger as never,
+      tls: tlsOptions(target),
+      connectionTimeout: target.timeoutMs,
+      greetingTimeout: target.timeoutMs,
+      socketTimeout: target.timeoutMs * 4,
+      disableAutoIdle: true,
+      disableCompression: true,
+      disableAutoEnable: true,
+    } as never,
+    {
+      onGreeting(greeting) {
+        evidence.greeting = redactor.redact(greeting);
+        evidence.backend = decodeExchangeBackend(greeting);
+        const socket = (client as unknown as { socket?: TLSSocket }).socket;
+        const cipher = socket?.getCipher?.();
+        evidence.tls = { protocol: socket?.getProtocol?.() ?? undefined, cipher: cipher?.standardName, peer: describeCertificate(socket?.getPeerCertificate?.()) };
+        const tls = evidence.tls.protocol ? `${evidence.tls.protocol}, ` : '';
+        clock.pass(`${tls}greeting received${evidence.backend ? ` (backend ${evidence.backend})` : ''}`, 'capability');
+      },
+      onCapabilities(capabilities) {
+        evidence.capabilities = capabilities;
+      },
+      onAuthenticateStart() {
+        const sasl = evidence.capabilities?.includes('SASL-IR') ? ', SASL-IR' : '';
+        clock.pass(`AUTH=XOAUTH2 offered${sasl}`, 'authenticate');
+      },
+      onAuthenticated() {
+        evidence.authenticated = true;
+        clock.pass('AUTHENTICATE XOAUTH2 accepted', 'mailbox');
+      },
+    },
+    { user: target.user, accessToken },
+  );
+  client.on('error', () => undefined); // failures arrive through the awaited calls
+
+  const fail = (err: unknown) => {
+    const e = err as ImapError;
+    evidence.errorCode = e.code ?? (err instanceof NoMechanismError ? 'NO_XOAUTH2' : undefined);
+    evidence.errorMessage = redactor.redact(e.message ?? String(err));
+    if (e.response) evidence.serverResponse = redactor.redact(e.response);
+    if (e.serverResponseCode) evidence.serverResponseCode = e.serverResponseCode;
+    if (e.oauthError && typeof e.oauthError === 'object') evidence.saslChallenge = redactor.redactValue(e.oauthError);
+    if (e.reason) evidence.bye = redactor.redact(e.reason);
+    const status = /^(NO|BAD)\b/.exec(e.responseStatus ?? '')?.[1] ?? lastTaggedStatus(transcript.lines);
+    if (status === 'NO' || status === 'BAD') evidence.serverStatus = status;
+    if (timedOut) evidence.timedOut = timedOut;
+    clock.fail(redactor.redact(stageFailureText(clock.current, evidence)));
+  };
+
+  try {
+    await client.connect();
+  } catch (err) {
+    fail(err);
+    if (isTlsVerifyError(evidence.errorCode)) {
+      evidence.tlsFailure = { code: evidence.errorCode!, peer: await fetchPeerCertificate(target.host, target.port, servername, target.timeoutMs) };
+    }
+    return finish();
+  }
+
+  try {
+    const box = await client.examine(target.folder);
+    evidence.mailbox = { folder: target.folder, exists: box.exists };
+    clock.pass(`${target.folder} opened read-only: ${box.exists ?? '?'} message${box.exists === 1 ? '' : 's'}`, 'logout');
+  } catch (err) {
+    fail(err);
+    client.close();
+    return finish();
+  }
+
+  try {
+    await client.logout();
+    clock.pass('logged out');
+  } catch {
+    // The check is done; a server that drops the line instead of answering LOGOUT is no failure.
+    clock.pass('connection closed without a LOGOUT reply');
+  } finally {
+    client.close();
+  }
+  return finish();
+
+  function finish(): ProbeResult {
+    clock.stop();
+    const failed = clock.stages.find((s) => !s.ok);
+    return {
+      user: target.user,
+      host: target.host,
+      port: target.port,
+      ok: !failed,
+      failedStage: failed?.name ?? null,
+      stages: clock.stages,
+      transcript: transcript.lines,
+      evidence,
+    };
+  }
+}
+
+function lastTaggedStatus(lines: { dir: string; text: string }[]): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!;
+    if (line.dir !== 'S') continue;
+    const m = /^(?!\*|\+)\S+ (OK|NO|BAD)\b/.exec(line.text);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/** One line saying what happened, for the stage's detail. */
+function stageFailureText(stage: StageName, ev: ProbeEvidence): string {
+  if (ev.timedOut) return `no answer within the deadline (timed out in ${stage})`;
+  if (ev.errorCode === 'NO_XOAUTH2') return `the server does not offer AUTH=XOAUTH2 (offers: ${(ev.capabilities ?? []).filter((c) => c.startsWith('AUTH=')).join(' ') || 'no AUTH= mechanism'})`;
+  if (ev.serverResponse) return `${ev.serverStatus ?? 'server'}: ${ev.serverResponse}`;
+  if (ev.bye) return `server said BYE: ${ev.bye}`;
+  return ev.errorMessage ?? 'failed';
+}

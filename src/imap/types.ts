@@ -1,0 +1,60 @@
+export type StageName = 'token' | 'connect' | 'capability' | 'authenticate' | 'mailbox' | 'logout';
+
+export const PROBE_STAGES: readonly StageName[] = ['connect', 'capability', 'authenticate', 'mailbox', 'logout'];
+
+export interface StageResult {
+  name: StageName;
+  ok: boolean;
+  ms: number;
+  detail: string;
+}
+
+export interface TranscriptLine {
+  dir: 'C' | 'S';
+  text: string;
+}
+
+export interface PeerCertificate {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  altNames?: string;
+}
+
+/** What the probe saw, for the diagnosis rules. Never holds a secret. */
+export interface ProbeEvidence {
+  /** Node/imapflow error code: ECONNREFUSED, ENOTFOUND, CERT_HAS_EXPIRED, … */
+  errorCode?: string;
+  errorMessage?: string;
+  timedOut?: StageName;
+  greeting?: string;
+  /** Exchange Online's backend server, decoded from the greeting. */
+  backend?: string;
+  capabilities?: string[];
+  /** AUTHENTICATE itself was answered OK. */
+  authenticated: boolean;
+  /** Tagged NO/BAD text of the failing command. */
+  serverResponse?: string;
+  serverStatus?: 'NO' | 'BAD';
+  /** Response code in brackets, e.g. AUTHENTICATIONFAILED. */
+  serverResponseCode?: string;
+  /** Decoded SASL error challenge ({"status":"401",…}). */
+  saslChallenge?: Record<string, unknown>;
+  bye?: string;
+  tls?: { protocol?: string; cipher?: string; peer?: PeerCertificate };
+  /** A TLS verification failure, with the certificate that was presented. */
+  tlsFailure?: { code: string; peer?: PeerCertificate };
+  mailbox?: { folder: string; exists?: number };
+}
+
+export interface ProbeResult {
+  user: string;
+  host: string;
+  port: number;
+  ok: boolean;
+  failedStage: StageName | null;
+  stages: StageResult[];
+  transcript: TranscriptLine[];
+  evidence: ProbeEvidence;
+}
