@@ -1,0 +1,134 @@
+// Advisory checks of the token's claims, made before connecting. The server decides; these name
+// what it will most likely object to.
+import type { TokenClaims } from '../../token/claims.js';
+import type { DiagnosisContext, Rule } from '../types.js';
+
+export const IMAP_ROLE = 'IMAP.AccessAsApp';
+const EXCHANGE_AUDIENCES = [
+  'https://outlook.office365.com', 'https://outlook.office.com', '00000002-0000-0ff1-ce00-000000000000',
+  'https://outlook.office365.us', 'https://outlook.office365.us/', 'https://partner.outlook.cn', 'https://outlook.office.de',
+];
+const SKEW_SECONDS = 300;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const claimsOf = (ctx: DiagnosisContext): TokenClaims | undefined => (ctx.token.ok ? ctx.token.claims : undefined);
+const audiences = (c: TokenClaims) => (Array.isArray(c.aud) ? c.aud : c.aud ? [c.aud] : []);
+const isExchangeAudience = (aud: string) => EXCHANGE_AUDIENCES.includes(aud.replace(/\/$/, '')) || EXCHANGE_AUDIENCES.includes(aud);
+const apiPermissionPath = 'Entra admin center → App registrations → your app → API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Application permissions → IMAP.AccessAsApp → Add, then "Grant admin consent"';
+
+export const claimRules: Rule[] = [
+  {
+    id: 'token-wrong-audience',
+    stage: 'claims',
+    keys: ['aud', 'graph.microsoft.com', 'audience'],
+    severity: 'advisory',
+    applies: (ctx) => {
+      const c = claimsOf(ctx);
+      return !!c && audiences(c).length > 0 && !audiences(c).some(isExchangeAudience);
+    },
+    diagnose: (ctx) => ({
+      summary: `The token is for ${audiences(claimsOf(ctx)!).join(', ')}, not Exchange Online`,
+      cause: 'Exchange Online only accepts tokens whose audience is https://outlook.office365.com. A Microsoft Graph token (scope https://graph.microsoft.com/.default) does not work for IMAP.',
+      fix: `Request the token with --scope https://outlook.office365.com/.default (now: ${ctx.scope}).`,
+    }),
+  },
+  {
+    id: 'token-delegated',
+    stage: 'claims',
+    keys: ['scp', 'delegated', 'IMAP.AccessAsUser.All'],
+    severity: 'advisory',
+    applies: (ctx) => !!claimsOf(ctx)?.scp,
+    diagnose: (ctx) => ({
+      summary: 'The token is a delegated (user) token, not an app-only token',
+      cause: `It carries scp "${claimsOf(ctx)!.scp}", so it acts as the signed-in user; it can open only mailboxes that user may open.`,
+      fix: 'For app-only access use the client-credentials flow (a secret or a certificate, scope https://outlook.office365.com/.default) with the IMAP.AccessAsApp application permission.',
+    }),
+  },
+  {
+    id: 'token-missing-imap-role',
+    stage: 'claims',
+    keys: ['roles', IMAP_ROLE, 'admin consent'],
+    severity: 'advisory',
+    applies: (ctx) => {
+      const c = claimsOf(ctx);
+      return !!c && !c.scp && audiences(c).some(isExchangeAudience) && !(c.roles ?? []).includes(IMAP_ROLE);
+    },
+    diagnose: (ctx) => {
+      const roles = claimsOf(ctx)!.roles ?? [];
+      return {
+        summary: `The token has no ${IMAP_ROLE} role${roles.length ? ` (it has: ${roles.join(', ')})` : ' (it has no roles at all)'}`,
+        cause: 'The app lacks the IMAP.AccessAsApp application permission on Office 365 Exchange Online, or the permission was added but admin consent was not granted.',
+        fix: `${apiPermissionPath}. Then request a new token.`,
+      };
+    },
+  },
+  {
+    id: 'token-tenant-mismatch',
+    stage: 'claims',
+    keys: ['tid', 'tenant'],
+    severity: 'advisory',
+    applies: (ctx) => {
+      const tid = claimsOf(ctx)?.tid;
+      return !!tid && !!ctx.tenant && GUID.test(ctx.tenant) && tid.toLowerCase() !== ctx.tenant.toLowerCase();
+    },
+    diagnose: (ctx) => ({
+      summary: `The token was issued by tenant ${claimsOf(ctx)!.tid}, not ${ctx.tenant}`,
+      cause: 'A token from another tenant cannot open mailboxes in this one.',
+      fix: `Use --tenant ${ctx.tenant} for a token from the mailbox's tenant, or check which tenant the mailbox lives in.`,
+    }),
+  },
+  {
+    id: 'token-client-mismatch',
+    stage: 'claims',
+    keys: ['appid', 'azp', 'client id'],
+    severity: 'advisory',
+    applies: (ctx) => {
+      const c = claimsOf(ctx);
+      const app = c?.appid ?? c?.azp;
+      return !!app && !!ctx.clientId && app.toLowerCase() !== ctx.clientId.toLowerCase();
+    },
+    diagnose: (ctx) => {
+      const c = claimsOf(ctx)!;
+      return {
+        summary: `The token belongs to app ${c.appid ?? c.azp}, not ${ctx.clientId}`,
+        cause: 'The token was issued to a different application than the one configured.',
+        fix: `Check --client-id, or the token file you passed.`,
+      };
+    },
+  },
+  {
+    id: 'token-expired',
+    stage: 'claims',
+    keys: ['exp', 'expired'],
+    severity: 'advisory',
+    applies: (ctx) => {
+      const exp = claimsOf(ctx)?.exp;
+      return !!exp && exp * 1000 <= ctx.now.getTime();
+    },
+    diagnose: (ctx) => ({
+      summary: `The token expired at ${new Date(claimsOf(ctx)!.exp! * 1000).toISOString()}`,
+      cause: 'Access tokens live about an hour; the server rejects an expired one. If it was just issued, this machine\'s clock is wrong.',
+      fix: ctx.credential === 'access-token-file' ? 'Get a fresh token (or let the tool request one with a secret or certificate).' : 'Check this machine\'s clock (timedatectl), then run again.',
+    }),
+  },
+  {
+    id: 'token-not-yet-valid',
+    stage: 'claims',
+    keys: ['nbf', 'clock skew', 'not yet valid'],
+    severity: 'advisory',
+    applies: (ctx) => {
+      const nbf = claimsOf(ctx)?.nbf;
+      return !!nbf && nbf * 1000 > ctx.now.getTime() + SKEW_SECONDS * 1000;
+    },
+    diagnose: (ctx) => ({
+      summary: `The token is not valid before ${new Date(claimsOf(ctx)!.nbf! * 1000).toISOString()}`,
+      cause: "This machine's clock is behind the identity platform's by more than five minutes (clock skew).",
+      fix: 'Synchronise the clock (timedatectl set-ntp true, or w32tm /resync) and run again.',
+    }),
+  },
+];
+
+/** True when no claim rule fires: a good-looking token. */
+export function claimsLookGood(ctx: DiagnosisContext): boolean {
+  return !!claimsOf(ctx) && !claimRules.some((r) => r.applies(ctx));
+}

@@ -1,0 +1,204 @@
+// What the IMAP exchange shows, stage by stage.
+import * as ps from '../powershell.js';
+import type { DiagnosisContext, Rule } from '../types.js';
+import { claimsLookGood } from './claims.js';
+
+const ev = (ctx: DiagnosisContext) => ctx.probe?.evidence;
+const failedAt = (ctx: DiagnosisContext, ...stages: string[]) => !!ctx.probe && stages.includes(ctx.probe.failedStage ?? '');
+const code = (ctx: DiagnosisContext) => ev(ctx)?.errorCode ?? '';
+const psValues = (ctx: DiagnosisContext): ps.PsValues => ({
+  clientId: ctx.token.claims?.appid ?? ctx.token.claims?.azp ?? ctx.clientId,
+  servicePrincipalId: ctx.token.claims?.oid,
+  tenant: ctx.token.claims?.tid ?? ctx.tenant,
+  mailbox: ctx.user,
+});
+const lines = (...xs: (string | false | undefined)[]) => xs.filter(Boolean).join('\n');
+
+const TLS_TEXT: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+  CERT_NOT_YET_VALID: 'the server certificate is not valid yet',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate is for another host name',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the certificate chain ends in an untrusted (self-signed) root',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate chain cannot be verified (unknown issuer)',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuer of the server certificate is not trusted here',
+};
+
+export const imapRules: Rule[] = [
+  {
+    id: 'imap-timeout',
+    stage: 'connect',
+    keys: ['timeout', 'timed out'],
+    applies: (ctx) => !!ev(ctx)?.timedOut,
+    diagnose: (ctx) => {
+      const stage = ev(ctx)!.timedOut!;
+      const where: Record<string, string> = {
+        connect: `No greeting from ${ctx.host}:${ctx.probe!.port} in time: a firewall drops the traffic, the port is wrong, or the server is overloaded.`,
+        capability: 'The server stopped answering before authentication.',
+        authenticate: 'The server did not answer AUTHENTICATE in time.',
+        mailbox: 'The server did not answer the mailbox command in time.',
+      };
+      return {
+        summary: `Timed out in the ${stage} stage`,
+        cause: where[stage] ?? 'The server stopped answering.',
+        fix: stage === 'connect' ? `Check that outbound TCP ${ctx.probe!.port} to ${ctx.host} is allowed (Test-NetConnection ${ctx.host} -Port ${ctx.probe!.port}), or raise --timeout.` : 'Retry later or raise --timeout; if it persists, check the service health in the Microsoft 365 admin center.',
+      };
+    },
+  },
+  {
+    id: 'imap-dns',
+    stage: 'connect',
+    keys: ['ENOTFOUND', 'EAI_AGAIN', 'DNS'],
+    applies: (ctx) => failedAt(ctx, 'connect') && /^(ENOTFOUND|EAI_AGAIN|EAI_FAIL)$/.test(code(ctx)),
+    diagnose: (ctx) => ({
+      summary: `The host name ${ctx.host} does not resolve`,
+      cause: 'DNS has no address for it: a typo in --host, or no working DNS on this machine.',
+      fix: `Check --host (Exchange Online: outlook.office365.com) and try: nslookup ${ctx.host}`,
+    }),
+  },
+  {
+    id: 'imap-refused',
+    stage: 'connect',
+    keys: ['ECONNREFUSED', 'connection refused'],
+    applies: (ctx) => failedAt(ctx, 'connect') && code(ctx) === 'ECONNREFUSED',
+    diagnose: (ctx) => ({
+      summary: `Nothing accepts connections on ${ctx.host}:${ctx.probe!.port}`,
+      cause: 'The port is closed: wrong --port, or no IMAP server there.',
+      fix: `Exchange Online listens for IMAP over TLS on port 993: use --port 993 (now ${ctx.probe!.port}).`,
+    }),
+  },
+  {
+    id: 'imap-tls-untrusted',
+    stage: 'connect',
+    keys: ['certificate', 'TLS', 'self signed', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'],
+    applies: (ctx) => failedAt(ctx, 'connect') && !!ev(ctx)?.tlsFailure,
+    diagnose: (ctx) => {
+      const f = ev(ctx)!.tlsFailure!;
+      const peer = f.peer ? ` The server presented: subject ${f.peer.subject}; issuer ${f.peer.issuer}; valid ${f.peer.validFrom} to ${f.peer.validTo}${f.peer.altNames ? `; names ${f.peer.altNames}` : ''}.` : '';
+      return {
+        summary: `TLS verification failed: ${TLS_TEXT[f.code] ?? f.code}`,
+        cause: `The certificate could not be trusted (${f.code}).${peer} A TLS-inspecting proxy or a wrong --host are the usual reasons.`,
+        fix: f.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+          ? `Use the host name the certificate is issued for (Exchange Online: outlook.office365.com).`
+          : 'If a corporate proxy re-signs TLS, pass its CA with --ca-file PATH. (--insecure skips verification and exposes the token: for a lab only.)',
+      };
+    },
+  },
+  {
+    id: 'imap-bye',
+    stage: 'connect',
+    keys: ['BYE'],
+    applies: (ctx) => !!ctx.probe && !ctx.probe.ok && !!ev(ctx)?.bye && !ev(ctx)?.timedOut,
+    diagnose: (ctx) => ({
+      summary: `The server closed the session with BYE: ${ev(ctx)!.bye}`,
+      cause: 'The server refused or ended the session (overload, maintenance, or a policy on this client).',
+      fix: 'Retry in a few minutes; if it persists, check the Microsoft 365 service health.',
+    }),
+  },
+  {
+    id: 'imap-connection-lost',
+    stage: 'connect',
+    keys: ['ECONNRESET', 'closed', 'NoConnection'],
+    applies: (ctx) => !!ctx.probe && !ctx.probe.ok && !ev(ctx)?.timedOut && !ev(ctx)?.bye && !ev(ctx)?.tlsFailure
+      && !ev(ctx)?.serverResponse && !/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|ECONNREFUSED|NO_XOAUTH2)$/.test(code(ctx)),
+    diagnose: (ctx) => ({
+      summary: `The connection failed in the ${ctx.probe!.failedStage} stage: ${ev(ctx)!.errorMessage ?? 'connection lost'}`,
+      cause: 'The server (or something in between) closed the connection or sent something that is not IMAP: check that --host and --port name an IMAP-over-TLS server.',
+      fix: `Exchange Online: --host outlook.office365.com --port 993. Run again with --verbose to see the whole exchange.`,
+    }),
+  },
+  {
+    id: 'imap-no-xoauth2',
+    stage: 'capability',
+    keys: ['AUTH=XOAUTH2', 'XOAUTH2', 'mechanism'],
+    applies: (ctx) => code(ctx) === 'NO_XOAUTH2',
+    diagnose: (ctx) => ({
+      summary: 'The server does not offer AUTH=XOAUTH2',
+      cause: `Its capabilities: ${(ev(ctx)!.capabilities ?? []).join(' ') || 'none'}. This server does not accept OAuth 2.0 for IMAP, or this is not Exchange Online.`,
+      fix: 'Point --host at outlook.office365.com (or your cloud\'s IMAP host). For Exchange Server on-premises, OAuth for IMAP needs hybrid modern authentication.',
+    }),
+  },
+  {
+    id: 'imap-sasl-error-challenge',
+    stage: 'authenticate',
+    keys: ['+ eyJ', 'error challenge', 'status', '401'],
+    applies: (ctx) => failedAt(ctx, 'authenticate') && !!ev(ctx)?.saslChallenge,
+    diagnose: (ctx) => {
+      const ch = ev(ctx)!.saslChallenge!;
+      return {
+        summary: `The server rejected the token with an error challenge: status ${String(ch.status ?? '?')}${ch.scope ? `, scope ${String(ch.scope)}` : ''}`,
+        cause: 'The server decoded the XOAUTH2 string and refused the bearer token (expired, wrong audience, bad signature, or missing scope/permission).',
+        fix: claimsLookGood(ctx) ? 'Request a new token; check the token summary above against the scope the server asks for.' : 'See the token findings above; fix those first.',
+      };
+    },
+  },
+  {
+    id: 'imap-auth-rejected-service-principal',
+    stage: 'authenticate',
+    keys: ['AUTHENTICATE failed', 'NO AUTHENTICATE', 'AUTHENTICATIONFAILED', 'New-ServicePrincipal'],
+    applies: (ctx) => failedAt(ctx, 'authenticate') && ev(ctx)?.serverStatus === 'NO' && !ev(ctx)?.saslChallenge && claimsLookGood(ctx),
+    diagnose: (ctx) => {
+      const v = psValues(ctx);
+      return {
+        summary: 'Exchange Online rejected a good-looking token: NO AUTHENTICATE failed',
+        cause: "The token is valid for Exchange Online and has IMAP.AccessAsApp, so the refusal is on the Exchange side: the app's service principal is not registered in Exchange Online, or it was registered with the App registration's object ID instead of the Enterprise application's, or it has no permission on this mailbox.",
+        fix: lines(
+          'In Exchange Online PowerShell:',
+          `  ${ps.connectCommand(v.tenant)}`,
+          `  ${ps.getServicePrincipal(v)}`,
+          `  ${ps.newServicePrincipal(v)}`,
+          `  ${ps.addMailboxPermission(v)}`,
+          `  ${ps.getMailboxPermission(v)}`,
+          !v.servicePrincipalId && ps.SP_OBJECT_ID_HINT,
+          v.servicePrincipalId && `(${v.servicePrincipalId} is the token's oid: the object ID of the Enterprise application.)`,
+          ps.PROPAGATION_NOTE,
+        ),
+      };
+    },
+  },
+  {
+    id: 'imap-auth-rejected',
+    stage: 'authenticate',
+    keys: ['AUTHENTICATE failed', 'NO', 'BAD'],
+    applies: (ctx) => failedAt(ctx, 'authenticate') && !!ev(ctx)?.serverResponse && !ev(ctx)?.saslChallenge && !claimsLookGood(ctx),
+    diagnose: (ctx) => ({
+      summary: `The server rejected the login: ${ev(ctx)!.serverStatus ?? ''} ${ev(ctx)!.serverResponse}`.replace(/\s+/g, ' '),
+      cause: ctx.token.claims ? 'The token findings above explain the most likely reason.' : 'The token could not be decoded, so it cannot be checked here.',
+      fix: 'Fix the token findings above, then run again.',
+    }),
+  },
+  {
+    id: 'imap-authenticated-not-connected',
+    stage: 'mailbox',
+    keys: ['User is authenticated but not connected', 'Add-MailboxPermission', 'FullAccess', 'Set-CASMailbox'],
+    applies: (ctx) => failedAt(ctx, 'mailbox') && /authenticated but not connected/i.test(ev(ctx)?.serverResponse ?? ''),
+    diagnose: (ctx) => {
+      const v = psValues(ctx);
+      return {
+        summary: `Logged in, but Exchange will not open ${ctx.user}: BAD User is authenticated but not connected`,
+        cause: `AUTHENTICATE succeeded, so the app is known to Exchange; the mailbox is the problem: the service principal has no FullAccess on ${ctx.user}, IMAP is disabled for that mailbox, or ${ctx.user} is not the mailbox's address (user= must name an existing mailbox).`,
+        fix: lines(
+          'In Exchange Online PowerShell:',
+          `  ${ps.connectCommand(v.tenant)}`,
+          `  ${ps.addMailboxPermission(v)}`,
+          `  ${ps.getMailboxPermission(v)}`,
+          `  ${ps.getCasMailboxImap(ctx.user)}`,
+          `  ${ps.setCasMailboxImap(ctx.user)}`,
+          !v.servicePrincipalId && ps.SP_OBJECT_ID_HINT,
+          ps.PROPAGATION_NOTE,
+        ),
+      };
+    },
+  },
+  {
+    id: 'imap-folder-failed',
+    stage: 'mailbox',
+    keys: ['EXAMINE', "Mailbox doesn't exist", 'folder'],
+    applies: (ctx) => failedAt(ctx, 'mailbox') && !!ev(ctx)?.serverResponse && !/authenticated but not connected/i.test(ev(ctx)?.serverResponse ?? ''),
+    diagnose: (ctx) => ({
+      summary: `The folder could not be opened: ${ev(ctx)!.serverStatus ?? ''} ${ev(ctx)!.serverResponse}`.replace(/\s+/g, ' '),
+      cause: 'Authentication worked; the folder name is wrong or not visible to this app.',
+      fix: 'Check --folder (default INBOX; names are case-sensitive except INBOX).',
+    }),
+  },
+];
