@@ -1,0 +1,632 @@
+// A local HTTPS stand-in for the Microsoft identity platform (Entra ID), just enough of it for the
+// client-credentials flow that MSAL runs: instance discovery, OpenID configuration, JWKS and the v2.0 token
+// endpoint. It answers with Entra's paths, JSON shapes, status codes and AADSTS wording so that the code
+// under test (and a newcomer running `imap-oauth demo`) sees what production would show.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { X509Certificate, createHash, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
+import { parseJwt, signJwt, verifyJwt } from './jwt.js';
+
+export interface SandboxApp {
+  clientId: string;
+  tenantId: string;
+  displayName?: string;
+  secrets?: { value: string; expired?: boolean }[];
+  certificates?: string[];
+  roles?: string[];
+  servicePrincipalId?: string;
+}
+export interface SandboxTenant {
+  id: string;
+  domains: string[];
+}
+export type TokenFault =
+  | { kind: 'hang' }
+  | { kind: 'reset' }
+  | { kind: 'html500' }
+  | { kind: 'empty-token' }
+  | { kind: 'aadsts'; code: number; retryAfterSeconds?: number }
+  | { kind: 'raw'; status: number; headers?: Record<string, string>; body: string };
+export interface IdentityServerOptions {
+  tls: { keyPem: string; certPem: string };
+  signingKey: { kid: string; privateKeyPem: string };
+  tenants: SandboxTenant[];
+  apps: SandboxApp[];
+  host?: string;
+  port?: number;
+  tokenLifetimeSeconds?: number;
+  clockSkewSeconds?: number;
+}
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  form?: Record<string, string>;
+  at: number;
+}
+export interface IdentityServer {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  issuedTokens: string[];
+  setFault(fault: TokenFault | null): void;
+  close(): Promise<void>;
+}
+
+/** What an AADSTS message can name; anything unknown is left out of the wording. */
+export interface AadstsContext {
+  tenant?: string;
+  clientId?: string;
+  appName?: string;
+  resource?: string;
+  scope?: string;
+  grantType?: string;
+  /** 900144: the missing form parameter. */
+  parameter?: string;
+  /** 700027: why the assertion's key was rejected, and the thumbprint the client named (hex). */
+  keyProblem?: 'not-found' | 'expired' | 'bad-signature';
+  thumbprint?: string;
+  keyValidity?: { start: Date; end: Date };
+  /** 700024: the times Entra quotes. */
+  times?: { now: Date; validFrom: Date; expires: Date };
+}
+
+const q = (v: string | undefined) => (v ? ` '${v}'` : '');
+const CERT_DOCS = 'Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .';
+// Entra quotes assertion times with 7 fractional digits (.NET round-trip format).
+const netTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+const netDate = (d: Date) => {
+  const [, y, mo, day, time] = /^(\d+)-(\d+)-(\d+)T(\d+:\d+:\d+)/.exec(d.toISOString()) ?? [];
+  return `${mo}/${day}/${y} ${time}`;
+};
+
+type Entry = { error: string; status: number; text: (c: AadstsContext) => string };
+const AADSTS: Record<number, Entry> = {
+  50027: { status: 400, error: 'invalid_request', text: () => 'JWT token is invalid or malformed.' },
+  50049: { status: 400, error: 'invalid_instance', text: () => 'Unknown or invalid instance.' },
+  50059: {
+    status: 400,
+    error: 'invalid_request',
+    text: () => 'No tenant-identifying information found in either the request or implied by any provided credentials.',
+  },
+  90002: {
+    status: 400,
+    error: 'invalid_request',
+    text: (c) =>
+      `Tenant${q(c.tenant)} not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. ` +
+      'Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.',
+  },
+  70003: {
+    status: 400,
+    error: 'unsupported_grant_type',
+    text: (c) => `The app requested an unsupported grant type${q(c.grantType)}.`,
+  },
+  900144: {
+    status: 400,
+    error: 'invalid_request',
+    text: (c) => `The request body must contain the following parameter:${q(c.parameter)}.`,
+  },
+  900561: {
+    status: 400,
+    error: 'invalid_request',
+    text: () => 'The endpoint only accepts POST, OPTIONS requests. Received a GET request.',
+  },
+  700016: {
+    status: 400,
+    error: 'unauthorized_client',
+    text: (c) =>
+      `Application with identifier${q(c.clientId)} was not found in the directory${q(c.tenant)}. ` +
+      'This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
+      'You may have sent your authentication request to the wrong tenant.',
+  },
+  7000218: {
+    status: 401,
+    error: 'invalid_client',
+    text: () => "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  },
+  7000215: {
+    status: 401,
+    error: 'invalid_client',
+    text: (c) =>
+      'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, ' +
+      `not the client secret ID, for a secret added to app${q(c.clientId)}.`,
+  },
+  7000222: {
+    status: 401,
+    error: 'invalid_client',
+    text: (c) =>
+      `The provided client secret keys for app${q(c.clientId)} are expired. Visit the Azure portal to create new keys for your app: ` +
+      'https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.',
+  },
+  700027: { status: 401, error: 'invalid_client', text: describe700027 },
+  700021: {
+    status: 401,
+    error: 'invalid_client',
+    text: () => `Client assertion application identifier doesn't match 'client_id' parameter. ${CERT_DOCS}`,
+  },
+  700023: {
+    status: 401,
+    error: 'invalid_client',
+    text: () => `Client assertion audience claim does not match Realm issuer. ${CERT_DOCS}`,
+  },
+  700024: {
+    status: 401,
+    error: 'invalid_client',
+    text: (c) =>
+      'Client assertion is not within its valid time range.' +
+      (c.times
+        ? ` Current time: ${netTime(c.times.now)}, assertion valid from ${netTime(c.times.validFrom)},` +
+          ` expiry time of assertion ${netTime(c.times.expires)}.`
+        : '') +
+      ` ${CERT_DOCS}`,
+  },
+  500011: {
+    status: 400,
+    error: 'invalid_resource',
+    text: (c) =>
+      `The resource principal${c.resource ? ` named ${c.resource}` : ''} was not found in the tenant${c.tenant ? ` named ${c.tenant}` : ''}. ` +
+      'This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
+      'You might have sent your authentication request to the wrong tenant.',
+  },
+  1002012: {
+    status: 400,
+    error: 'invalid_scope',
+    text: (c) =>
+      `The provided value for scope${c.scope ? ` ${c.scope}` : ''} is not valid. Client credential flows must have a scope value ` +
+      'with /.default suffixed to the resource identifier (application ID URI).',
+  },
+  70011: {
+    status: 400,
+    error: 'invalid_scope',
+    text: (c) => `The provided value for the input parameter 'scope' is not valid. The scope${q(c.scope)} is not valid.`,
+  },
+  53003: {
+    status: 400,
+    error: 'access_denied',
+    text: () => 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
+  },
+  50196: {
+    status: 400,
+    error: 'temporarily_unavailable',
+    text: () => 'The server terminated an operation because it encountered a client request loop. Please contact your app vendor.',
+  },
+  7000112: {
+    status: 400,
+    error: 'unauthorized_client',
+    text: (c) => `Application${q(c.clientId)}${c.appName ? `(${c.appName})` : ''} is disabled.`,
+  },
+};
+
+function describe700027(c: AadstsContext): string {
+  if (c.keyProblem === 'bad-signature' || !c.keyProblem) return 'Client assertion failed signature validation.';
+  const thumb = c.thumbprint ? `, Thumbprint of key used by client: '${c.thumbprint}'` : '';
+  if (c.keyProblem === 'expired') {
+    const found = c.keyValidity ? `, Found key 'Start=${netDate(c.keyValidity.start)}, End=${netDate(c.keyValidity.end)}'` : '';
+    return `Client assertion contains an invalid signature. [Reason - The key used is expired.${thumb}${found}]`;
+  }
+  return (
+    `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.${thumb}, ` +
+    `Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id${q(c.clientId)}. ` +
+    'Review the documentation at https://docs.microsoft.com/en-us/graph/deployments to determine the corresponding service endpoint and ' +
+    'https://docs.microsoft.com/en-us/graph/api/application-get?view=graph-rest-1.0&tabs=http to build a query request URL, ' +
+    "such as 'https://graph.microsoft.com/beta/applications/{objectId}'.]"
+  );
+}
+
+/**
+ * Entra's OAuth error, HTTP status and description (without the `AADSTS<code>: ` prefix and the
+ * trace/correlation/timestamp suffix) for an AADSTS code. Context fills the names Entra quotes.
+ */
+export function describeAadsts(code: number, ctx: AadstsContext = {}): { error: string; status: number; description: string } {
+  const entry = AADSTS[code];
+  if (!entry) return { error: 'invalid_request', status: 400, description: `Error ${code}.` };
+  return { error: entry.error, status: entry.status, description: entry.text(ctx) };
+}
+
+/** Thrown inside request handling; turned into Entra's error body at the top. */
+class Aadsts extends Error {
+  constructor(
+    readonly code: number,
+    readonly ctx: AadstsContext = {},
+  ) {
+    super(`AADSTS${code}`);
+  }
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
+const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+/** Resource identifiers this sandbox knows, keyed by lower-case identifier URI or app ID. */
+const RESOURCES = new Map<string, { appId: string; exchange: boolean }>([
+  ['https://outlook.office365.com', { appId: EXCHANGE_APP_ID, exchange: true }],
+  ['https://outlook.office.com', { appId: EXCHANGE_APP_ID, exchange: true }],
+  [EXCHANGE_APP_ID, { appId: EXCHANGE_APP_ID, exchange: true }],
+  ['https://graph.microsoft.com', { appId: GRAPH_APP_ID, exchange: false }],
+  [GRAPH_APP_ID, { appId: GRAPH_APP_ID, exchange: false }],
+]);
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const ASSERTION_SKEW_SECONDS = 300;
+// Entra back-dates iat/nbf of issued tokens by five minutes so that resource servers with slightly slow
+// clocks accept them at once.
+const BACKDATE_SECONDS = 300;
+
+const entraTimestamp = (d = new Date()) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+const guidFrom = (seed: string) => {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+const guidBytes = (g: string) => Buffer.from(g.replace(/-/g, '').padEnd(32, '0').slice(0, 32), 'hex');
+
+function json(status: number, value: unknown, extra: Record<string, string> = {}): Reply {
+  return {
+    status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store, no-cache',
+      pragma: 'no-cache',
+      ...extra,
+    },
+    body: JSON.stringify(value),
+  };
+}
+
+/** Entra's error body: description carries trace, correlation and timestamp, as the real one does. */
+function aadstsReply(base: string, code: number, ctx: AadstsContext, correlationId: string | undefined, retryAfterSeconds?: number): Reply {
+  const { error, status, description } = describeAadsts(code, ctx);
+  const traceId = randomUUID();
+  const correlation = correlationId ?? randomUUID();
+  const timestamp = entraTimestamp();
+  const headers: Record<string, string> = { 'x-ms-request-id': traceId };
+  if (correlationId) headers['client-request-id'] = correlationId;
+  let httpStatus = status;
+  if (retryAfterSeconds !== undefined) {
+    headers['retry-after'] = String(retryAfterSeconds);
+    // Throttling-type failures come back as 429 when the service names a retry time.
+    if (error === 'temporarily_unavailable' || status === 429 || status === 503) httpStatus = 429;
+  }
+  return json(
+    httpStatus,
+    {
+      error,
+      error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlation} Timestamp: ${timestamp}`,
+      error_codes: [code],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlation,
+      error_uri: `${base}/error?code=${code}`,
+    },
+    headers,
+  );
+}
+
+const HTML_500 =
+  '<!DOCTYPE html>\r\n<html><head><title>Runtime Error</title></head>\r\n<body><h1>Server Error in \'/\' Application.</h1>' +
+  '<h2><i>Runtime Error</i></h2></body></html>\r\n';
+
+export async function startIdentityServer(opts: IdentityServerOptions): Promise<IdentityServer> {
+  const requests: RecordedRequest[] = [];
+  const issuedTokens: string[] = [];
+  const sockets = new Set<Socket>();
+  let fault: TokenFault | null = null;
+  let base = '';
+  let port = 0;
+  const lifetime = opts.tokenLifetimeSeconds ?? 3599;
+  const skew = opts.clockSkewSeconds ?? 0;
+  const signingKey = createPublicKey(opts.signingKey.privateKeyPem).export({ format: 'jwk' });
+
+  const findTenant = (seg: string) => {
+    const s = seg.toLowerCase();
+    return opts.tenants.find((t) => t.id.toLowerCase() === s || t.domains.some((d) => d.toLowerCase() === s));
+  };
+  const tenantName = (t: SandboxTenant) => t.domains[0] ?? t.id;
+
+  function openIdConfiguration(seg: string, correlationId?: string): Reply {
+    const multi = seg === 'common' || seg === 'organizations';
+    const tenant = multi ? undefined : findTenant(seg);
+    if (!multi && !tenant) return aadstsReply(base, 90002, { tenant: seg }, correlationId);
+    // Like Entra: a domain resolves to the tenant GUID; common/organizations keep the alias and a
+    // templated issuer.
+    const t = tenant?.id ?? seg;
+    const oauth = `${base}/${t}/oauth2/v2.0`;
+    return json(200, {
+      token_endpoint: `${oauth}/token`,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      jwks_uri: `${base}/${t}/discovery/v2.0/keys`,
+      response_modes_supported: ['query', 'fragment', 'form_post'],
+      subject_types_supported: ['pairwise'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+      issuer: `${base}/${tenant?.id ?? '{tenantid}'}/v2.0`,
+      request_uri_parameter_supported: false,
+      userinfo_endpoint: 'https://graph.microsoft.com/oidc/userinfo',
+      authorization_endpoint: `${oauth}/authorize`,
+      device_authorization_endpoint: `${oauth}/devicecode`,
+      http_logout_supported: true,
+      frontchannel_logout_supported: true,
+      end_session_endpoint: `${oauth}/logout`,
+      claims_supported: ['sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+      kerberos_endpoint: `${base}/${t}/kerberos`,
+      tenant_region_scope: null,
+      cloud_instance_name: 'microsoftonline.com',
+      cloud_graph_host_name: 'graph.windows.net',
+      msgraph_host: 'graph.microsoft.com',
+      rbac_url: 'https://pas.windows.net',
+    });
+  }
+
+  function instanceDiscovery(query: Record<string, string>, correlationId?: string): Reply {
+    const authHost = `localhost:${port}`;
+    let tenant = '{tenant}';
+    const endpoint = query['authorization_endpoint'];
+    if (endpoint) {
+      let u: URL;
+      try {
+        u = new URL(endpoint);
+      } catch {
+        return aadstsReply(base, 50049, {}, correlationId);
+      }
+      if (!isOwnHost(u)) return aadstsReply(base, 50049, {}, correlationId);
+      // Entra answers with the tenant taken from the authorization endpoint it was asked about.
+      tenant = u.pathname.split('/')[1] || tenant;
+    }
+    return json(200, {
+      tenant_discovery_endpoint: `${base}/${tenant}/v2.0/.well-known/openid-configuration`,
+      'api-version': '1.1',
+      metadata: [{ preferred_network: authHost, preferred_cache: authHost, aliases: [authHost] }],
+    });
+  }
+
+  function keys(seg: string, correlationId?: string): Reply {
+    const tenant = findTenant(seg);
+    if (!tenant && seg !== 'common' && seg !== 'organizations') return aadstsReply(base, 90002, { tenant: seg }, correlationId);
+    const { kid } = opts.signingKey;
+    return json(200, {
+      keys: [{ kty: 'RSA', use: 'sig', kid, x5t: kid, n: signingKey.n, e: signingKey.e, issuer: `${base}/${tenant?.id ?? '{tenantid}'}/v2.0` }],
+    });
+  }
+
+  const isOwnHost = (u: URL) =>
+    u.protocol === 'https:' && Number(u.port) === port && ['localhost', '127.0.0.1', opts.host ?? '127.0.0.1'].includes(u.hostname);
+
+  /** The assertion's audience must be this tenant's token endpoint (v2 or v1), as Entra's "realm" check. */
+  function audienceMatches(aud: unknown, tenant: SandboxTenant): boolean {
+    const auds = Array.isArray(aud) ? aud : [aud];
+    return auds.some((a) => {
+      if (typeof a !== 'string') return false;
+      let u: URL;
+      try {
+        u = new URL(a);
+      } catch {
+        return false;
+      }
+      const m = /^\/([^/]+)\/oauth2\/(?:v2\.0\/)?token\/?$/.exec(u.pathname);
+      return isOwnHost(u) && !!m && findTenant(decodeURIComponent(m[1] ?? '')) === tenant;
+    });
+  }
+
+  /** Checks a certificate credential the way Entra orders it: key, signature, issuer, audience, lifetime. */
+  function checkAssertion(assertion: string, app: SandboxApp, tenant: SandboxTenant): void {
+    let header: Record<string, unknown>;
+    let payload: Record<string, unknown>;
+    try {
+      ({ header, payload } = parseJwt(assertion));
+    } catch {
+      throw new Aadsts(50027);
+    }
+    const x5tS256 = header['x5t#S256'];
+    const x5t = header['x5t'];
+    const [named, algo] = typeof x5tS256 === 'string' ? [x5tS256, 'sha256'] : typeof x5t === 'string' ? [x5t, 'sha1'] : [undefined, 'sha1'];
+    const thumbprint = named ? Buffer.from(named, 'base64url').toString('hex').toUpperCase() : undefined;
+    const cert = (app.certificates ?? [])
+      .map((pem) => new X509Certificate(pem))
+      .find((c) => thumbprint && createHash(algo).update(c.raw).digest('hex').toUpperCase() === thumbprint);
+    const ctx: AadstsContext = { clientId: app.clientId, thumbprint };
+    if (!cert) throw new Aadsts(700027, { ...ctx, keyProblem: 'not-found' });
+    const start = new Date(cert.validFrom);
+    const end = new Date(cert.validTo);
+    if (Date.now() < start.getTime() || Date.now() > end.getTime()) {
+      throw new Aadsts(700027, { ...ctx, keyProblem: 'expired', keyValidity: { start, end } });
+    }
+    try {
+      verifyJwt(assertion, cert.publicKey);
+    } catch {
+      throw new Aadsts(700027, { ...ctx, keyProblem: 'bad-signature' });
+    }
+    if (payload['iss'] !== app.clientId || payload['sub'] !== app.clientId) throw new Aadsts(700021);
+    if (!audienceMatches(payload['aud'], tenant)) throw new Aadsts(700023);
+    const now = Date.now() / 1000;
+    const exp = typeof payload['exp'] === 'number' ? payload['exp'] : 0;
+    const nbf = typeof payload['nbf'] === 'number' ? payload['nbf'] : 0;
+    if (now > exp + ASSERTION_SKEW_SECONDS || now < nbf - ASSERTION_SKEW_SECONDS) {
+      throw new Aadsts(700024, { times: { now: new Date(), validFrom: new Date(nbf * 1000), expires: new Date(exp * 1000) } });
+    }
+  }
+
+  /** Validates a token POST in Entra's order; returns the resource and how the client authenticated. */
+  function authorize(seg: string, form: Record<string, string>) {
+    if (seg === 'common' || seg === 'organizations') throw new Aadsts(50059);
+    const tenant = findTenant(seg);
+    if (!tenant) throw new Aadsts(90002, { tenant: seg });
+    const grantType = form['grant_type'];
+    if (!grantType) throw new Aadsts(900144, { parameter: 'grant_type' });
+    if (grantType !== 'client_credentials') throw new Aadsts(70003, { grantType });
+    const clientId = form['client_id'];
+    if (!clientId) throw new Aadsts(900144, { parameter: 'client_id' });
+    const app = opts.apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase() && a.tenantId.toLowerCase() === tenant.id.toLowerCase());
+    if (!app) throw new Aadsts(700016, { clientId, tenant: tenantName(tenant) });
+
+    let appidacr: '1' | '2';
+    const secret = form['client_secret'];
+    const assertion = form['client_assertion'];
+    if (secret !== undefined) {
+      const matches = (app.secrets ?? []).filter((s) => s.value === secret);
+      if (matches.length === 0) throw new Aadsts(7000215, { clientId: app.clientId });
+      if (matches.every((s) => s.expired)) throw new Aadsts(7000222, { clientId: app.clientId });
+      appidacr = '1';
+    } else if (assertion !== undefined && form['client_assertion_type'] === JWT_BEARER) {
+      checkAssertion(assertion, app, tenant);
+      appidacr = '2';
+    } else {
+      throw new Aadsts(7000218);
+    }
+
+    const scope = form['scope']?.trim();
+    if (!scope) throw new Aadsts(900144, { parameter: 'scope' });
+    const scopes = scope.split(/\s+/);
+    if (scopes.length > 1) throw new Aadsts(70011, { scope });
+    const only = scopes[0] ?? '';
+    if (!only.endsWith('/.default')) throw new Aadsts(1002012, { scope: only });
+    const resource = only.slice(0, -'/.default'.length).replace(/\/+$/, '');
+    const known = RESOURCES.get(resource.toLowerCase());
+    if (!known) throw new Aadsts(500011, { resource, tenant: tenantName(tenant) });
+    return { tenant, app, appidacr, resource, known };
+  }
+
+  /** An Entra v1 app-only access token, claims in the order Entra writes them. */
+  function issueToken(grant: ReturnType<typeof authorize>): string {
+    const { tenant, app, appidacr, resource, known } = grant;
+    const now = Math.floor(Date.now() / 1000) + skew;
+    const sts = `https://sts.windows.net/${tenant.id}/`;
+    const sp = app.servicePrincipalId ?? guidFrom(`service-principal:${app.clientId}`);
+    const payload: Record<string, unknown> = {
+      aud: resource,
+      iss: sts,
+      iat: now - BACKDATE_SECONDS,
+      nbf: now - BACKDATE_SECONDS,
+      exp: now + lifetime,
+      aio: randomBytes(48).toString('base64'),
+      ...(app.displayName ? { app_displayname: app.displayName } : {}),
+      appid: app.clientId,
+      appidacr,
+      idp: sts,
+      oid: sp,
+      // Entra's "rh" is an opaque base64url blob over tenant and resource IDs; shape only matters.
+      rh: `0.${Buffer.concat([guidBytes(tenant.id), guidBytes(known.appId), Buffer.alloc(17)]).toString('base64url')}.`,
+      ...(known.exchange && app.roles?.length ? { roles: [...app.roles] } : {}),
+      sub: sp,
+      tid: tenant.id,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '1.0',
+    };
+    const { kid, privateKeyPem } = opts.signingKey;
+    const token = signJwt({ typ: 'JWT', alg: 'RS256', kid, x5t: kid }, payload, privateKeyPem);
+    issuedTokens.push(token);
+    return token;
+  }
+
+  function tokenReply(seg: string, form: Record<string, string>, correlationId?: string): Reply {
+    const headers: Record<string, string> = correlationId ? { 'client-request-id': correlationId } : {};
+    switch (fault?.kind) {
+      case 'html500':
+        return { status: 500, headers: { 'content-type': 'text/html; charset=utf-8' }, body: HTML_500 };
+      case 'empty-token':
+        return json(200, { token_type: 'Bearer', expires_in: 3599, access_token: '' }, headers);
+      case 'aadsts':
+        return aadstsReply(base, fault.code, { tenant: seg, clientId: form['client_id'], scope: form['scope'] }, correlationId, fault.retryAfterSeconds);
+      case 'raw':
+        return { status: fault.status, headers: fault.headers ?? {}, body: fault.body };
+    }
+    try {
+      const token = issueToken(authorize(seg, form));
+      return json(200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }, headers);
+    } catch (e) {
+      if (e instanceof Aadsts) return aadstsReply(base, e.code, e.ctx, correlationId);
+      throw e;
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', base);
+    const query = Object.fromEntries(url.searchParams);
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, at: Date.now() };
+    requests.push(record);
+    const header = req.headers['client-request-id'];
+    const correlationId = query['client-request-id'] ?? (typeof header === 'string' ? header : undefined);
+    const segs = url.pathname.split('/').slice(1).map(decodeURIComponent);
+    const route = segs.slice(1).join('/');
+    const seg = segs[0] ?? '';
+
+    if (req.method === 'POST') record.form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+
+    let reply: Reply;
+    if (route === 'oauth2/v2.0/token' && record.form) {
+      if (fault?.kind === 'hang') return; // the socket stays open until the client gives up or close()
+      if (fault?.kind === 'reset') return void req.socket.destroy();
+      reply = tokenReply(seg, record.form, correlationId);
+    } else if (req.method !== 'GET') {
+      reply = json(404, { error: 'not_found' });
+    } else if (route === 'oauth2/v2.0/token') {
+      reply = aadstsReply(base, 900561, {}, correlationId);
+    } else if (route === 'v2.0/.well-known/openid-configuration') {
+      reply = openIdConfiguration(seg, correlationId);
+    } else if (route === 'discovery/instance') {
+      reply = instanceDiscovery(query, correlationId);
+    } else if (route === 'discovery/v2.0/keys') {
+      reply = keys(seg, correlationId);
+    } else {
+      reply = json(404, { error: 'not_found' });
+    }
+    res.writeHead(reply.status, reply.headers).end(reply.body);
+  }
+
+  const server = https.createServer({ key: opts.tls.keyPem, cert: opts.tls.certPem });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // Never print: a refused handshake or a malformed request just closes the socket.
+  server.on('clientError', (_err, socket) => socket.destroy());
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : 0;
+  base = `https://localhost:${port}`;
+
+  return {
+    url: base,
+    port,
+    requests,
+    issuedTokens,
+    setFault(f) {
+      fault = f;
+    },
+    close() {
+      // server.close() alone waits for keep-alive and hung connections; end them first.
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}
+
+const MAX_BODY = 1 << 20;
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) req.destroy(new Error('body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
