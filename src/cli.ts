@@ -1,0 +1,130 @@
+// Wires commander to the commands. Nothing heavy is imported here: --help and --version stay
+// fast, and MSAL/imapflow load only when a command needs them.
+import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { errorMessage, UserError } from './errors.js';
+import { ExitCode, exitCodeHelpText } from './exit-codes.js';
+import { Redactor } from './redact.js';
+import { createIo } from './io.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--user <upn>', 'mailbox to open (repeatable) [env IMAP_OAUTH_USER]', collect)
+    .option('--tenant <id>', 'tenant GUID or verified domain [env IMAP_OAUTH_TENANT_ID]')
+    .option('--client-id <guid>', 'application (client) ID [env IMAP_OAUTH_CLIENT_ID]')
+    .option('--client-secret-file <path|->', 'read the client secret from a file or stdin [env IMAP_OAUTH_CLIENT_SECRET_FILE; or the value in IMAP_OAUTH_CLIENT_SECRET]')
+    .addOption(new Option('--client-secret <value>').hideHelp())
+    .option('--cert <path>', 'PEM with the private key and the certificate (recommended) [env IMAP_OAUTH_CERT_PATH]')
+    .option('--access-token-file <path|->', 'use a ready access token; skips the token request [env IMAP_OAUTH_ACCESS_TOKEN_FILE]')
+    .option('--authority-host <url>', 'identity platform [env IMAP_OAUTH_AUTHORITY_HOST] (default: https://login.microsoftonline.com)')
+    .option('--scope <scope>', 'token scope [env IMAP_OAUTH_SCOPE] (default: https://outlook.office365.com/.default)')
+    .option('--host <host>', 'IMAP host [env IMAP_OAUTH_HOST] (default: outlook.office365.com)')
+    .option('--port <n>', 'IMAP port, implicit TLS [env IMAP_OAUTH_PORT] (default: 993)')
+    .option('--folder <name>', 'folder to open read-only (default: INBOX)')
+    .option('--timeout <seconds>', 'deadline for each network step (default: 15)')
+    .option('--ca-file <path>', 'trust this CA (PEM) in addition to the system ones')
+    .option('--insecure', 'do not verify the IMAP server certificate (lab use only)')
+    .option('--env-file <path>', 'read settings from this file instead of ./.env');
+}
+
+function addOutputOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'print one JSON document on stdout')
+    .option('--verbose', 'show everything: settings, full transcript, TLS details')
+    .option('--no-color', 'no colours (also NO_COLOR)')
+    .option('--debug', 'print stack traces of internal errors');
+}
+
+export function buildProgram(run: (action: () => Promise<number>) => Promise<void>): Command {
+  const program = new Command()
+    .name('imap-oauth')
+    .description('Check that an app can read a Microsoft 365 mailbox over IMAP with OAuth 2.0 — and if not, why, and how to fix it.')
+    .version(version, '-V, --version')
+    .exitOverride()
+    .showHelpAfterError('(run imap-oauth --help for usage)')
+    .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`);
+
+  addOutputOptions(
+    addConnectionOptions(
+      program
+        .command('test')
+        .description('acquire an app-only token and open the mailbox over IMAP, stage by stage')
+        .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}`),
+    ),
+  ).action((opts: Record<string, unknown>) =>
+    run(async () => {
+      if (opts.clientSecret !== undefined) {
+        throw new UserError('a client secret is never accepted on the command line (it would show in ps and shell history): set IMAP_OAUTH_CLIENT_SECRET, or use --client-secret-file PATH or --client-secret-file - (stdin)');
+      }
+      const { resolveConfig } = await import('./config/resolve.js');
+      const config = resolveConfig({ flags: opts, env: process.env, cwd: process.cwd(), stdoutIsTTY: !!process.stdout.isTTY });
+      const { runTest } = await import('./commands/test.js');
+      return runTest(config, redactor, createIo(redactor));
+    }),
+  );
+
+  addOutputOptions(
+    program
+      .command('demo')
+      .description('run the whole check against a built-in local sandbox (no Microsoft account needed)'),
+  ).action((opts: Record<string, unknown>) =>
+    run(async () => {
+      const { runDemo } = await import('./commands/demo.js');
+      return runDemo(opts, redactor, createIo(redactor));
+    }),
+  );
+  return program;
+}
+
+/** One redactor for the whole process: every secret seen anywhere is hidden everywhere. */
+const redactor = new Redactor();
+
+export async function main(argv: string[]): Promise<void> {
+  const io = createIo(redactor);
+  const debug = argv.includes('--debug');
+  const fail = (err: unknown) => {
+    if (err instanceof UserError) {
+      io.err(`imap-oauth: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.err(`imap-oauth: internal error: ${errorMessage(err).split('\n')[0]}${debug ? '' : ' (run with --debug for details)'}\n`);
+    if (debug && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
+    return ExitCode.INTERNAL;
+  };
+  process.on('uncaughtException', (err) => {
+    process.exitCode = fail(err);
+    process.exit();
+  });
+  process.on('unhandledRejection', (err) => {
+    process.exitCode = fail(err);
+    process.exit();
+  });
+
+  const program = buildProgram(async (action) => {
+    try {
+      process.exitCode = await action();
+    } catch (err) {
+      process.exitCode = fail(err);
+    }
+  });
+  program.configureOutput({
+    writeOut: (s) => io.out(s),
+    writeErr: (s) => io.err(s),
+    outputError: (s, write) => write(`imap-oauth: ${s.replace(/^error: /, '')}`),
+  });
+  try {
+    await program.parseAsync(argv);
+    if (program.args.length === 0 && argv.length <= 2) program.outputHelp();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+      process.exitCode = ok ? ExitCode.OK : ExitCode.USAGE;
+      return;
+    }
+    process.exitCode = fail(err);
+  }
+}

@@ -1,0 +1,32 @@
+// --json: exactly one document on stdout. The evidence stays internal; what scripts need is here.
+import type { RunResult } from '../result.js';
+
+export function renderJson(run: RunResult): string {
+  const doc = {
+    ok: run.ok,
+    exitCode: run.exitCode,
+    token: {
+      source: run.token.source,
+      ok: run.token.ok,
+      claims: run.token.claims ?? {},
+      expiresAt: run.token.expiresAt ?? null,
+      ms: run.token.ms,
+      requests: run.token.requests,
+      ...(run.token.error ? { error: run.token.error } : {}),
+    },
+    results: run.results.map((r) => ({
+      user: r.user,
+      host: r.host,
+      port: r.port,
+      ok: r.ok,
+      exitCode: r.exitCode,
+      failedStage: r.failedStage,
+      stages: r.stages,
+      transcript: r.transcript,
+      diagnosis: r.diagnosis.map((d) => ({ id: d.id, summary: d.summary, cause: d.cause, fix: d.fix, severity: d.severity, ...(d.docs ? { docs: d.docs } : {}) })),
+      backend: r.backend ?? null,
+      messages: r.messages ?? null,
+    })),
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

@@ -1,0 +1,116 @@
+// The human report: stages with ticks and times, the token summary, the transcript, and on failure
+// what failed, why, and the fix. Colour only when the caller says the terminal takes it.
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Diagnosis } from '../diagnose/index.js';
+import type { MailboxResult, RunResult } from '../result.js';
+import type { TokenReport } from '../token/types.js';
+
+export interface TextOptions {
+  color: boolean;
+  verbose: boolean;
+  /** Extra lines for --verbose (where settings came from, TLS details …). */
+  notes?: string[];
+  title?: string;
+}
+
+const SOURCE_TEXT: Record<TokenReport['source'], string> = {
+  'client-secret': 'client secret',
+  certificate: 'certificate',
+  'access-token-file': 'access token from file',
+};
+const LINE_LIMIT = 160;
+
+function indent(text: string, prefix: string): string {
+  return text.split('\n').map((l) => prefix + l).join('\n');
+}
+
+function tokenSection(t: TokenReport, c: ChalkInstance, verbose: boolean): string[] {
+  const out: string[] = [];
+  const how = `${SOURCE_TEXT[t.source]}${t.requests ? `, ${t.requests} request${t.requests > 1 ? 's' : ''}` : ''}, ${t.ms} ms`;
+  out.push(c.bold('Token') + c.dim(`  (${how})`));
+  if (!t.ok) {
+    const e = t.error!;
+    out.push(`  ${c.red('✖')} ${e.aadsts ? `AADSTS${e.aadsts}: ` : ''}${e.description ?? e.message}`);
+    const ids = [e.httpStatus && `HTTP ${e.httpStatus}`, e.oauthError, e.correlationId && `Correlation ID ${e.correlationId}`, e.traceId && `Trace ID ${e.traceId}`, e.timestamp && `at ${e.timestamp}`].filter(Boolean);
+    if (ids.length) out.push(c.dim(`    ${ids.join(' · ')}`));
+    return out;
+  }
+  const claims = t.claims ?? {};
+  const rows: [string, string | undefined][] = [
+    ['aud', Array.isArray(claims.aud) ? claims.aud.join(', ') : claims.aud],
+    [claims.scp ? 'scp' : 'roles', claims.scp ?? (claims.roles?.length ? claims.roles.join(', ') : '(none)')],
+    ['tid', claims.tid],
+    [claims.appid ? 'appid' : 'azp', claims.appid ?? claims.azp],
+    ['app', claims.app_displayname],
+    ['oid', claims.oid],
+    ['expires', t.expiresAt],
+  ];
+  if (verbose) rows.push(['iss', claims.iss], ['ver', claims.ver], ['appidacr', claims.appidacr]);
+  out.push(`  ${c.green('✔')} acquired; claims (decoded, not verified; the token itself is never shown):`);
+  for (const [k, val] of rows) if (val) out.push(`    ${c.dim(k.padEnd(8))} ${val}`);
+  if (!t.claims) out.push(c.yellow('    (the token is not a JWT: its claims cannot be shown)'));
+  return out;
+}
+
+function stagesSection(r: MailboxResult, c: ChalkInstance): string[] {
+  const width = Math.max(...r.stages.map((s) => s.name.length));
+  return r.stages.map((s) => {
+    const mark = s.ok ? c.green('✔') : c.red('✖');
+    const ms = `${s.ms} ms`.padStart(8);
+    return `  ${mark} ${s.name.padEnd(width)} ${c.dim(ms)}  ${s.ok ? s.detail : c.red(s.detail)}`;
+  });
+}
+
+function transcriptSection(r: MailboxResult, c: ChalkInstance, verbose: boolean): string[] {
+  if (!r.transcript.length) return [];
+  const out = [c.bold('  Transcript')];
+  for (const line of r.transcript) {
+    let text = line.text;
+    if (!verbose && text.length > LINE_LIMIT) text = `${text.slice(0, LINE_LIMIT - 1)}…`;
+    out.push(`    ${line.dir === 'C' ? c.cyan('C:') : c.magenta('S:')} ${text}`);
+  }
+  return out;
+}
+
+function diagnosisSection(list: Diagnosis[], c: ChalkInstance): string[] {
+  if (!list.length) return [];
+  const out = [c.bold('  Diagnosis')];
+  for (const d of list) {
+    const mark = d.severity === 'advisory' ? c.yellow('!') : c.red('✖');
+    out.push(`  ${mark} ${c.bold(d.summary)}${c.dim(`  [${d.id}]`)}`);
+    out.push(indent(`Why: ${d.cause}`, '      '));
+    out.push(indent(`Fix: ${d.fix}`, '      '));
+    if (d.docs) out.push(c.dim(`      Docs: ${d.docs}`));
+  }
+  return out;
+}
+
+export function renderText(run: RunResult, opts: TextOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const out: string[] = [];
+  if (opts.title) out.push(c.bold(opts.title), '');
+  if (opts.verbose && opts.notes?.length) out.push(...opts.notes.map((n) => c.dim(n)), '');
+  out.push(...tokenSection(run.token, c, opts.verbose), '');
+  for (const r of run.results) {
+    out.push(c.bold(`${r.user}`) + c.dim(` @ ${r.host}:${r.port}${r.backend ? ` (backend ${r.backend})` : ''}`));
+    out.push(...stagesSection(r, c));
+    const tr = transcriptSection(r, c, opts.verbose);
+    if (tr.length) out.push('', ...tr);
+    const dg = diagnosisSection(r.diagnosis, c);
+    if (dg.length) out.push('', ...dg);
+    out.push('');
+  }
+  for (const r of run.results) {
+    out.push(
+      r.ok
+        ? `${c.green.bold('PASS')}  ${r.user} can be opened over IMAP with OAuth 2.0 (XOAUTH2)${r.messages !== undefined ? `: ${r.messages} message${r.messages === 1 ? '' : 's'} in the folder` : ''}`
+        : `${c.red.bold('FAIL')}  ${r.user}: failed at ${r.failedStage} (exit ${r.exitCode})${headline(r)}`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function headline(r: MailboxResult): string {
+  const first = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
+  return first ? ` — ${first.summary}` : '';
+}

@@ -1,0 +1,53 @@
+// The run's result: one shape for every renderer (text, JSON, JUnit).
+import { ExitCode } from './exit-codes.js';
+import type { Diagnosis } from './diagnose/index.js';
+import type { ProbeEvidence, StageName, StageResult, TranscriptLine } from './imap/types.js';
+import type { TokenReport } from './token/types.js';
+
+export interface MailboxResult {
+  user: string;
+  host: string;
+  port: number;
+  ok: boolean;
+  exitCode: ExitCode;
+  failedStage: StageName | null;
+  stages: StageResult[];
+  transcript: TranscriptLine[];
+  diagnosis: Diagnosis[];
+  /** Exchange Online backend server named in the greeting, for support tickets. */
+  backend?: string;
+  messages?: number;
+  evidence?: ProbeEvidence;
+}
+
+export interface RunResult {
+  ok: boolean;
+  exitCode: ExitCode;
+  token: TokenReport;
+  results: MailboxResult[];
+}
+
+const STAGE_EXIT: Record<StageName, ExitCode> = {
+  token: ExitCode.TOKEN,
+  connect: ExitCode.CONNECTION,
+  capability: ExitCode.NO_MECHANISM,
+  authenticate: ExitCode.AUTH_REJECTED,
+  mailbox: ExitCode.MAILBOX,
+  logout: ExitCode.OK,
+};
+
+/**
+ * The exit code for a failed stage. The capability stage means "no usable mechanism" only when
+ * the capabilities were read; a connection lost or silent before that is a connection failure.
+ */
+export function exitCodeFor(stage: StageName | null, evidence?: ProbeEvidence): ExitCode {
+  if (!stage) return ExitCode.OK;
+  if (stage === 'capability' && evidence?.errorCode !== 'NO_XOAUTH2') return ExitCode.CONNECTION;
+  return STAGE_EXIT[stage];
+}
+
+/** 0 when every mailbox passed, else the code of the earliest failing stage among the failures. */
+export function runExitCode(results: MailboxResult[]): ExitCode {
+  const failed = results.filter((r) => !r.ok).map((r) => r.exitCode);
+  return failed.length ? (Math.min(...failed) as ExitCode) : ExitCode.OK;
+}

@@ -1,0 +1,95 @@
+// The sandbox: a Microsoft-like identity platform and Exchange-like IMAP server on loopback, with
+// one tenant, one app (secret and certificate), one service principal and one mailbox. `demo`
+// runs the real `test` path against it; the end-to-end tests use it as well.
+import { generateKeyPairSync, randomUUID, createPublicKey } from 'node:crypto';
+import { startIdentityServer, type IdentityServer, type SandboxApp } from './identity-server.js';
+import { startImapSandbox, type ImapSandbox, type SandboxMailbox, type TokenCheck } from './imap-server.js';
+import { verifyJwt } from './jwt.js';
+import { createSelfSignedCert, createTestPki, type KeyAndCert } from './pki.js';
+
+export const SANDBOX = {
+  tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  tenantDomain: 'contoso.onmicrosoft.com',
+  clientId: '11111111-2222-4333-8444-555555555555',
+  servicePrincipalId: '66666666-7777-4888-9999-aaaaaaaaaaaa',
+  user: 'someone@contoso.com',
+  messages: 3,
+} as const;
+
+export interface WorldOptions {
+  /** Changes to the app registration, e.g. { roles: [] } for a missing permission. */
+  app?: Partial<SandboxApp>;
+  mailbox?: Partial<SandboxMailbox>;
+  /** Register the service principal in "Exchange" (New-ServicePrincipal); default true. */
+  servicePrincipalRegistered?: boolean;
+}
+
+export interface SandboxWorld {
+  identity: IdentityServer;
+  imap: ImapSandbox;
+  caPem: string;
+  clientSecret: string;
+  clientCertificate: KeyAndCert;
+  close(): Promise<void>;
+}
+
+const EXCHANGE_AUDIENCE = 'https://outlook.office365.com';
+
+export async function startSandbox(options: WorldOptions = {}): Promise<SandboxWorld> {
+  const pki = await createTestPki('imap-oauth sandbox CA');
+  const [serverCert, clientCertificate] = await Promise.all([pki.issueServerCert(['localhost', '127.0.0.1']), createSelfSignedCert('CN=imap-oauth sandbox app')]);
+  const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = randomUUID().replace(/-/g, '').slice(0, 27);
+  // A fresh random secret each run, shaped like Entra's (40 characters with a "~").
+  const clientSecret = `${randomUUID().replace(/-/g, '').slice(0, 3)}8Q~${randomUUID().replace(/-/g, '')}`.slice(0, 40);
+
+  const identity = await startIdentityServer({
+    tls: serverCert,
+    signingKey: { kid, privateKeyPem: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
+    tenants: [{ id: SANDBOX.tenantId, domains: [SANDBOX.tenantDomain] }],
+    apps: [
+      {
+        clientId: SANDBOX.clientId,
+        tenantId: SANDBOX.tenantId,
+        displayName: 'imap-oauth sandbox app',
+        secrets: [{ value: clientSecret }],
+        certificates: [clientCertificate.certPem],
+        roles: ['IMAP.AccessAsApp'],
+        servicePrincipalId: SANDBOX.servicePrincipalId,
+        ...options.app,
+      },
+    ],
+  });
+
+  const publicKey = createPublicKey(signing.privateKey);
+  const verifyToken = (token: string): TokenCheck => {
+    try {
+      const { payload } = verifyJwt(token, publicKey);
+      const now = Date.now() / 1000;
+      if (typeof payload.exp !== 'number' || payload.exp < now) return { ok: false, reason: 'expired' };
+      if (typeof payload.nbf === 'number' && payload.nbf > now + 300) return { ok: false, reason: 'not yet valid' };
+      if (payload.aud !== EXCHANGE_AUDIENCE) return { ok: false, reason: 'wrong audience' };
+      return { ok: true, claims: payload };
+    } catch (err) {
+      return { ok: false, reason: (err as Error).message };
+    }
+  };
+
+  const imap = await startImapSandbox({
+    tls: serverCert,
+    verifyToken,
+    servicePrincipals: options.servicePrincipalRegistered === false ? [] : [SANDBOX.clientId],
+    mailboxes: [{ upn: SANDBOX.user, messages: SANDBOX.messages, fullAccess: [SANDBOX.servicePrincipalId], ...options.mailbox }],
+  });
+
+  return {
+    identity,
+    imap,
+    caPem: pki.ca.certPem,
+    clientSecret,
+    clientCertificate,
+    async close() {
+      await Promise.all([identity.close(), imap.close()]);
+    },
+  };
+}
