@@ -1,6 +1,6 @@
 // Wires commander to the commands. Nothing heavy is imported here: --help and --version stay
 // fast, and MSAL/imapflow load only when a command needs them.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import { createRequire } from 'node:module';
 import { errorMessage, UserError } from './errors.js';
 import { ExitCode, exitCodeHelpText } from './exit-codes.js';
@@ -39,13 +39,13 @@ function addOutputOptions(cmd: Command): Command {
     .option('--debug', 'print stack traces of internal errors');
 }
 
-export function buildProgram(run: (action: () => Promise<number>) => Promise<void>): Command {
+export function buildProgram(run: (action: () => Promise<number>) => Promise<void>, output: OutputConfiguration): Command {
   const program = new Command()
     .name('imap-oauth')
     .description('Check that an app can read a Microsoft 365 mailbox over IMAP with OAuth 2.0 — and if not, why, and how to fix it.')
     .version(version, '-V, --version')
     .exitOverride()
-    .showHelpAfterError('(run imap-oauth --help for usage)')
+    .configureOutput(output)
     .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`);
 
   addOutputOptions(
@@ -104,21 +104,28 @@ export async function main(argv: string[]): Promise<void> {
     process.exit();
   });
 
-  const program = buildProgram(async (action) => {
-    try {
-      process.exitCode = await action();
-    } catch (err) {
-      process.exitCode = fail(err);
-    }
-  });
-  program.configureOutput({
-    writeOut: (s) => io.out(s),
-    writeErr: (s) => io.err(s),
-    outputError: (s, write) => write(`imap-oauth: ${s.replace(/^error: /, '')}`),
-  });
+  const program = buildProgram(
+    async (action) => {
+      try {
+        process.exitCode = await action();
+      } catch (err) {
+        process.exitCode = fail(err);
+      }
+    },
+    {
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      // One line: commander's message plus where to look.
+      outputError: (s, write) => write(`imap-oauth: ${s.trim().replace(/^error: /, '')} (see imap-oauth --help)\n`),
+    },
+  );
   try {
     await program.parseAsync(argv);
-    if (program.args.length === 0 && argv.length <= 2) program.outputHelp();
+    if (argv.length <= 2) {
+      // No command: nothing was checked, so this is a usage error, not a pass.
+      program.outputHelp({ error: true });
+      process.exitCode = ExitCode.USAGE;
+    }
   } catch (err) {
     if (err instanceof CommanderError) {
       const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
