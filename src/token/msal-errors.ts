@@ -17,6 +17,10 @@ function field(text: string, name: string): string | undefined {
   return m?.[1]?.trim() || undefined;
 }
 
+function guidAfter(text: string, label: string): string | undefined {
+  return new RegExp(`${label}: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`, 'i').exec(text)?.[1];
+}
+
 export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAfterSeconds?: number } = {}): TokenError {
   const e = (err ?? {}) as MsalLikeError;
   const code = e.errorCode ?? '';
@@ -39,8 +43,8 @@ export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAf
       aadsts,
       description,
       httpStatus: e.status ?? extra.httpStatus,
-      correlationId: e.correlationId || field(text, 'Correlation ID'),
-      traceId: field(text, 'Trace ID') ?? /Trace ID: ([0-9a-f-]{36})/i.exec(text)?.[1],
+      correlationId: e.correlationId || guidAfter(text, 'Correlation ID'),
+      traceId: guidAfter(text, 'Trace ID'),
       timestamp: field(text, 'Timestamp'),
       retryAfterSeconds: extra.retryAfterSeconds,
     };

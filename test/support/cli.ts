@@ -1,0 +1,55 @@
+// Runs the built CLI as a user would: a child process, a clean environment, a deadline.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/imap-oauth.js', import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface CliOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  input?: string;
+  /** Kill the process after this long (the test then fails on the exit code). */
+  timeoutMs?: number;
+}
+
+/** Hermetic: only PATH and HOME from this process, plus what the test passes. */
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? process.cwd(),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Every encoding in which a secret could leak. */
+export function leakForms(secret: string): string[] {
+  const b = Buffer.from(secret);
+  return [secret, b.toString('base64'), b.toString('base64url'), encodeURIComponent(secret)].filter((s) => s.length >= 8);
+}
+
+/** Returns the first leaked secret form found in any output, or null. */
+export function findLeak(outputs: string[], secrets: string[]): string | null {
+  for (const secret of secrets) for (const form of leakForms(secret)) for (const out of outputs) if (out.includes(form)) return form.slice(0, 12) + '…';
+  return null;
+}
