@@ -14,6 +14,11 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function addConnectionOptions(cmd: Command): Command {
   return cmd
     .option('--user <upn>', 'mailbox to open (repeatable) [env IMAP_OAUTH_USER]', collect)
+    .option('--users-file <path|->', 'mailboxes to open, one a line (# comments), or a CSV with a user/mail/upn column')
+    .option('--concurrency <n>', 'mailboxes probed at once (default: 8, at most 64)')
+    .option('--retries <n>', 'retry transient failures (resets, throttling) up to n times (default: 0)')
+    .option('--token-cache <path>', 'keep the token in this file (mode 0600) for later runs')
+    .option('--fresh-token', 'ignore a cached token')
     .option('--tenant <id>', 'tenant GUID or verified domain [env IMAP_OAUTH_TENANT_ID]')
     .option('--client-id <guid>', 'application (client) ID [env IMAP_OAUTH_CLIENT_ID]')
     .option('--client-secret-file <path|->', 'read the client secret from a file or stdin [env IMAP_OAUTH_CLIENT_SECRET_FILE; or the value in IMAP_OAUTH_CLIENT_SECRET]')
@@ -34,6 +39,8 @@ function addConnectionOptions(cmd: Command): Command {
 function addOutputOptions(cmd: Command): Command {
   return cmd
     .option('--json', 'print one JSON document on stdout')
+    .option('--jsonl', 'print one JSON line per mailbox as it finishes, then a summary line')
+    .option('--junit <path>', 'write a JUnit XML report (one testcase per mailbox)')
     .option('--verbose', 'show everything: settings, full transcript, TLS details')
     .option('--no-color', 'no colours (also NO_COLOR)')
     .option('--debug', 'print stack traces of internal errors');
@@ -61,7 +68,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
         throw new UserError('a client secret is never accepted on the command line (it would show in ps and shell history): set IMAP_OAUTH_CLIENT_SECRET, or use --client-secret-file PATH or --client-secret-file - (stdin)');
       }
       const { resolveConfig } = await import('./config/resolve.js');
-      const config = resolveConfig({ flags: opts, env: process.env, cwd: process.cwd(), stdoutIsTTY: !!process.stdout.isTTY });
+      const config = resolveConfig({ flags: opts, env: process.env, cwd: process.cwd(), stdoutIsTTY: !!process.stdout.isTTY, stderrIsTTY: !!process.stderr.isTTY });
       const { runTest } = await import('./commands/test.js');
       return runTest(config, redactor, createIo(redactor));
     }),

@@ -8,6 +8,7 @@ export const ExitCode = {
   NO_MECHANISM: 5,
   AUTH_REJECTED: 6,
   MAILBOX: 7,
+  INTERRUPTED: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -20,6 +21,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<readonly [ExitCode, string]> = [
   [5, 'the server offers no usable SASL mechanism'],
   [6, 'authentication rejected'],
   [7, 'authenticated, but the mailbox could not be opened'],
+  [130, 'interrupted (Ctrl-C); the mailboxes that finished are still reported'],
 ];
 
 export function exitCodeHelpText(): string {

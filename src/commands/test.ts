@@ -1,66 +1,153 @@
-// `imap-oauth test`: config → token → probe → diagnosis → report.
+// `imap-oauth test`: config → token → probe (each mailbox, several at once) → diagnosis → report.
+import { writeFileSync } from 'node:fs';
+import { runPool } from '../batch/pool.js';
+import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from '../batch/retry.js';
 import type { Config } from '../config/types.js';
-import { diagnose } from '../diagnose/index.js';
+import { diagnose, type DiagnosisContext } from '../diagnose/index.js';
+import { ConfigError, errorMessage } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { probeMailbox } from '../imap/probe.js';
+import type { ProbeResult } from '../imap/types.js';
 import type { Io } from '../io.js';
 import type { Redactor } from '../redact.js';
-import { renderJson } from '../report/json.js';
+import { githubAnnotation } from '../report/github.js';
+import { renderJson, toJsonResult } from '../report/json.js';
+import { renderJunit } from '../report/junit.js';
+import { createProgress } from '../report/progress.js';
+import { renderSummary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
 import { exitCodeFor, runExitCode, type MailboxResult, type RunResult } from '../result.js';
 import { buildXoauth2 } from '../sasl.js';
 import { acquireToken } from '../token/acquire.js';
-import type { TokenReport } from '../token/types.js';
-import type { ExitCode } from '../exit-codes.js';
+import type { TokenReport, TokenResult } from '../token/types.js';
 
 export interface TestOptions {
   title?: string;
   notes?: string[];
 }
 
+const SOURCE_TEXT = { 'client-secret': 'client secret', certificate: 'certificate', 'access-token-file': 'access token file' } as const;
+
 function tokenStage(token: TokenReport) {
   const e = token.error;
   const detail = token.ok
-    ? `acquired (${token.source})`
+    ? `acquired (${SOURCE_TEXT[token.source]}${token.fromCache ? ', from the token cache' : ''})`
     : `${e?.aadsts ? `AADSTS${e.aadsts}: ` : ''}${e?.description ?? e?.message ?? 'failed'}`;
   return { name: 'token' as const, ok: token.ok, ms: token.ms, detail };
+}
+
+async function tokenWithRetries(config: Config, signal: AbortSignal): Promise<TokenResult> {
+  let result = await acquireToken(config);
+  for (let attempt = 0; attempt < config.retries && !result.report.ok && isTransientTokenError(result.report.error) && !signal.aborted; attempt++) {
+    await sleep(backoffMs(attempt, result.report.error?.retryAfterSeconds), signal);
+    const retried = await acquireToken(config);
+    retried.report.requests += result.report.requests;
+    retried.report.attempts = attempt + 2;
+    result = retried;
+  }
+  return result;
+}
+
+async function probeWithRetries(config: Config, user: string, token: string, redactor: Redactor, signal: AbortSignal): Promise<ProbeResult> {
+  const target = { user, host: config.host, port: config.port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure };
+  let probe = await probeMailbox(target, token, redactor, signal);
+  for (let attempt = 0; attempt < config.retries && !probe.ok && isTransientProbeFailure(probe.evidence) && !signal.aborted; attempt++) {
+    await sleep(backoffMs(attempt), signal);
+    probe = await probeMailbox(target, token, redactor, signal);
+  }
+  return probe;
 }
 
 export async function runTest(config: Config, redactor: Redactor, io: Io, opts: TestOptions = {}): Promise<ExitCode> {
   registerSecrets(config, redactor);
   for (const w of config.warnings) io.err(`imap-oauth: warning: ${w}\n`);
+  const started = performance.now();
 
-  const { report: token, token: accessToken } = await acquireToken(config);
-  if (accessToken) redactor.add(accessToken);
+  // Ctrl-C: stop starting mailboxes, log out of open sessions, still report what finished.
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(ExitCode.INTERRUPTED);
+    controller.abort();
+    io.err('\nimap-oauth: interrupted: closing open sessions (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
 
-  const results: MailboxResult[] = [];
-  for (const user of config.users) {
-    const ctx = { user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, credential: config.credential.kind, token, now: new Date() };
-    if (!accessToken) {
-      results.push({ user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(ctx) });
-      continue;
-    }
-    redactor.addSasl(buildXoauth2(user, accessToken), accessToken);
-    const probe = await probeMailbox({ user, host: config.host, port: config.port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure }, accessToken, redactor);
-    results.push({
-      user,
-      host: probe.host,
-      port: probe.port,
-      ok: probe.ok,
-      exitCode: exitCodeFor(probe.failedStage, probe.evidence),
-      failedStage: probe.failedStage,
-      stages: [tokenStage(token), ...probe.stages],
-      transcript: probe.transcript,
-      diagnosis: diagnose({ ...ctx, probe }),
-      backend: probe.evidence.backend,
-      messages: probe.evidence.mailbox?.exists,
-      evidence: probe.evidence,
+  try {
+    const { report: token, token: accessToken } = await tokenWithRetries(config, controller.signal);
+    if (accessToken) redactor.add(accessToken);
+
+    const batch = config.users.length > 1;
+    const progress = config.output.progress ? createProgress(config.users.length) : null;
+    const slots: (MailboxResult | undefined)[] = new Array(config.users.length);
+    const context = (user: string): DiagnosisContext => ({
+      user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, credential: config.credential.kind, token, now: new Date(),
     });
-  }
 
-  const exitCode = runExitCode(results);
-  const run: RunResult = { ok: exitCode === 0, exitCode, token, results };
-  io.out(config.output.json ? renderJson(run) : renderText(run, { color: config.output.color, verbose: config.output.verbose, title: opts.title, notes: [...(opts.notes ?? []), ...describeConfig(config)] }));
-  return exitCode;
+    await runPool(
+      config.users,
+      config.concurrency,
+      async (user): Promise<MailboxResult | null> => {
+        if (!accessToken) {
+          return { user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user)) };
+        }
+        redactor.addSasl(buildXoauth2(user, accessToken), accessToken);
+        const probe = await probeWithRetries(config, user, accessToken, redactor, controller.signal);
+        if (probe.evidence.interrupted) return null;
+        return {
+          user,
+          host: probe.host,
+          port: probe.port,
+          ok: probe.ok,
+          exitCode: exitCodeFor(probe.failedStage, probe.evidence),
+          failedStage: probe.failedStage,
+          stages: [tokenStage(token), ...probe.stages],
+          transcript: probe.transcript,
+          diagnosis: diagnose({ ...context(user), probe }),
+          backend: probe.evidence.backend,
+          messages: probe.evidence.mailbox?.exists,
+          evidence: probe.evidence,
+        };
+      },
+      (result, index) => {
+        if (!result) return;
+        slots[index] = result;
+        progress?.tick(result.ok);
+        if (config.output.jsonl) io.out(`${JSON.stringify(toJsonResult(result))}\n`);
+        if (config.output.githubAnnotations) {
+          const annotation = githubAnnotation(result);
+          if (annotation) io.out(annotation);
+        }
+      },
+      controller.signal,
+    );
+    progress?.clear();
+
+    const results = slots.filter((r): r is MailboxResult => !!r);
+    const interrupted = config.users.length - results.length;
+    const exitCode = interrupted ? ExitCode.INTERRUPTED : runExitCode(results);
+    const run: RunResult = { ok: exitCode === 0, exitCode, token, results };
+    const wallMs = Math.round(performance.now() - started);
+
+    if (config.output.junitPath) writeReport(config.output.junitPath, renderJunit(run));
+    if (config.output.json) io.out(renderJson(run));
+    else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: config.users.length, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, interrupted, tokenRequests: token.requests, ms: wallMs })}\n`);
+    else {
+      const notes = [...(opts.notes ?? []), ...describeConfig(config)];
+      io.out(renderText(run, { color: config.output.color, verbose: config.output.verbose, title: opts.title, notes, batch }));
+      if (batch || interrupted) io.out(`\n${renderSummary(run, { color: config.output.color, wallMs, interrupted })}`);
+    }
+    return exitCode;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+function writeReport(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (err) {
+    throw new ConfigError(`cannot write --junit ${path}: ${errorMessage(err).replace(/^[A-Z]+: /, '')}`);
+  }
 }
 
 function registerSecrets(config: Config, redactor: Redactor): void {
@@ -81,6 +168,7 @@ function describeConfig(config: Config): string[] {
     `authority:  ${config.authorityHost}/${config.tenant ?? '-'}  client ${config.clientId ?? '-'}  scope ${config.scope}`,
     `imap:       ${config.host}:${config.port} (TLS${config.insecure ? ', NOT verified' : ', verified'}${config.caPem ? ', extra CA' : ''})  folder ${config.folder}  timeout ${config.timeoutMs / 1000} s`,
   ];
+  if (config.users.length > 1) lines.push(`mailboxes:  ${config.users.length}, ${config.concurrency} at once${config.retries ? `, ${config.retries} retries for transient failures` : ''}`);
   if (cred.kind === 'certificate') {
     const c = cred.certificate;
     lines.push(`certificate: ${c.subject}  SHA-256 ${c.thumbprintSha256}  SHA-1 ${c.thumbprintSha1}  expires ${c.notAfter.toISOString()}`);

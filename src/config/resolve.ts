@@ -5,8 +5,9 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { loadCertificatePem } from '../token/certificate.js';
 import { normaliseAccessToken } from '../token/claims.js';
 import { readInputFile, readSecret } from './files.js';
+import { parseUsersFile } from './users-file.js';
 import { LEVELS, Sources, loadEnvFile, type Sourced } from './sources.js';
-import { DEFAULTS, type Config, type Credential } from './types.js';
+import { DEFAULTS, LIMITS, type Config, type Credential } from './types.js';
 import * as v from './validate.js';
 
 export interface ResolveInput {
@@ -14,6 +15,7 @@ export interface ResolveInput {
   env: NodeJS.ProcessEnv;
   cwd: string;
   stdoutIsTTY: boolean;
+  stderrIsTTY?: boolean;
 }
 
 export const ENV = {
@@ -126,13 +128,28 @@ function readCaFile(path: string, cwd: string): string {
   return text;
 }
 
-function users(sources: Sources, flags: Record<string, unknown>): string[] {
+function users(sources: Sources, flags: Record<string, unknown>, cwd: string): string[] {
   const fromFlag = flags.user;
   const list = Array.isArray(fromFlag) ? (fromFlag as string[]) : typeof fromFlag === 'string' ? [fromFlag] : [];
-  const found: Sourced[] = list.length
-    ? list.map((value) => ({ value, level: 'flag' as const, origin: '--user' }))
-    : [sources.get(null, ENV.user)].filter((s): s is Sourced => Boolean(s));
-  if (found.length === 0) throw new ConfigError(`missing mailbox: ${whereToSet('--user', ENV.user, 'UPN')}`);
+  const found: Sourced[] = list.map((value) => ({ value, level: 'flag' as const, origin: '--user' }));
+  if (typeof flags.usersFile === 'string') {
+    const path = flags.usersFile;
+    const where = path === '-' ? 'standard input' : path;
+    let parsed: ReturnType<typeof parseUsersFile>;
+    try {
+      parsed = parseUsersFile(readInputFile(path, '--users-file', cwd));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(`--users-file ${where} ${errorMessage(err)}`);
+    }
+    found.push(...parsed.users.map((u) => ({ value: u.value, level: 'flag' as const, origin: `--users-file ${where} line ${u.line}` })));
+    if (parsed.users.length === 0 && found.length === 0) throw new ConfigError(`--users-file ${where} lists no mailbox`);
+  }
+  if (found.length === 0) {
+    const env = sources.get(null, ENV.user);
+    if (env) found.push(env);
+  }
+  if (found.length === 0) throw new ConfigError(`missing mailbox: ${whereToSet('--user', ENV.user, 'UPN')} (or --users-file PATH)`);
   return [...new Set(found.map((f) => validated(f, v.mailAddress, 'mailbox')))];
 }
 
@@ -142,7 +159,7 @@ export function resolveConfig(input: ResolveInput): Config {
   const sources = new Sources(flags, env, envFile);
   const warnings: string[] = [];
 
-  const userList = users(sources, flags);
+  const userList = users(sources, flags, cwd);
   const picked = pickCredential(sources);
   if (!picked) {
     throw new ConfigError(
@@ -162,6 +179,8 @@ export function resolveConfig(input: ResolveInput): Config {
   const insecure = flags.insecure === true;
   if (insecure) warnings.push('--insecure: the IMAP server certificate is NOT verified; anyone on the path can read the token');
   const json = flags.json === true;
+  const jsonl = flags.jsonl === true;
+  if (json && jsonl) throw new ConfigError('--json and --jsonl cannot be combined: pick one');
   const noColor = flags.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
   const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
 
@@ -178,11 +197,19 @@ export function resolveConfig(input: ResolveInput): Config {
     timeoutMs: optional(sources, '--timeout', null, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
     caPem: typeof flags.caFile === 'string' ? readCaFile(flags.caFile, cwd) : undefined,
     insecure,
+    concurrency: optional(sources, '--concurrency', null, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),
+    retries: optional(sources, '--retries', null, 'retries', v.intInRange(0, LIMITS.retries), DEFAULTS.retries),
+    tokenCachePath: typeof flags.tokenCache === 'string' ? resolvePath(cwd, v.nonEmpty(flags.tokenCache)) : undefined,
+    freshToken: flags.freshToken === true,
     output: {
       json,
+      jsonl,
+      junitPath: typeof flags.junit === 'string' ? resolvePath(cwd, v.nonEmpty(flags.junit)) : undefined,
+      githubAnnotations: env.GITHUB_ACTIONS === 'true',
+      progress: !json && !jsonl && input.stderrIsTTY === true && userList.length > 1,
       verbose: flags.verbose === true,
       debug: flags.debug === true,
-      color: !json && !noColor && (input.stdoutIsTTY || forceColor),
+      color: !json && !jsonl && !noColor && (input.stdoutIsTTY || forceColor),
     },
     warnings,
   };

@@ -9,6 +9,14 @@ export type Credential =
 
 export interface OutputOptions {
   json: boolean;
+  /** One JSON line per mailbox as it finishes. */
+  jsonl: boolean;
+  /** Write a JUnit XML report here. */
+  junitPath?: string;
+  /** Emit ::error annotations (GitHub Actions). */
+  githubAnnotations: boolean;
+  /** Progress bar on stderr (a terminal, several mailboxes, human output). */
+  progress: boolean;
   verbose: boolean;
   color: boolean;
   debug: boolean;
@@ -31,6 +39,14 @@ export interface Config {
   /** Extra trusted CA certificates (PEM) for every TLS connection. */
   caPem?: string;
   insecure: boolean;
+  /** Mailboxes probed at once. */
+  concurrency: number;
+  /** Extra attempts for transient failures only. */
+  retries: number;
+  /** Persist MSAL's token cache here (mode 0600). */
+  tokenCachePath?: string;
+  /** Ignore a cached token (a new one is still written to the cache). */
+  freshToken: boolean;
   output: OutputOptions;
   /** Human-readable notes about where settings came from (for --verbose). */
   warnings: string[];
@@ -43,4 +59,8 @@ export const DEFAULTS = {
   port: 993,
   folder: 'INBOX',
   timeoutSeconds: 15,
+  concurrency: 8,
+  retries: 0,
 } as const;
+
+export const LIMITS = { concurrency: 64, retries: 10 } as const;

@@ -86,3 +86,11 @@ export function scope(value: string): string {
   if (!v || /\s/.test(v)) throw new Error('expected one scope such as https://outlook.office365.com/.default');
   return v;
 }
+
+export function intInRange(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new Error(`expected a whole number from ${min} to ${max}`);
+    return n;
+  };
+}

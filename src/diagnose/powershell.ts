@@ -4,12 +4,21 @@ export interface PsValues {
   clientId?: string;
   /** Object ID of the enterprise application (service principal), e.g. the token's oid. */
   servicePrincipalId?: string;
+  /**
+   * A PowerShell expression used verbatim (never quoted) in place of servicePrincipalId, e.g. a
+   * script variable such as `$ServiceId`. Takes precedence over servicePrincipalId.
+   */
+  servicePrincipalExpr?: string;
   tenant?: string;
   mailbox: string;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const or = (value: string | undefined, placeholder: string) => (value ? q(value) : placeholder);
+const spId = (v: PsValues) => v.servicePrincipalExpr ?? or(v.servicePrincipalId, '<enterprise-app-object-id>');
+
+/** A PowerShell single-quoted string literal: `'` inside is doubled. */
+export const psQuote = q;
 
 export const PROPAGATION_NOTE = 'Changes can take up to about 30 minutes to reach the Exchange Online servers: wait, then run the check again.';
 
@@ -18,11 +27,11 @@ export function connectCommand(tenant?: string): string {
 }
 
 export function newServicePrincipal(v: PsValues): string {
-  return `New-ServicePrincipal -AppId ${or(v.clientId, '<application-client-id>')} -ServiceId ${or(v.servicePrincipalId, '<enterprise-app-object-id>')}${v.tenant ? ` -Organization ${q(v.tenant)}` : ''}`;
+  return `New-ServicePrincipal -AppId ${or(v.clientId, '<application-client-id>')} -ServiceId ${spId(v)}${v.tenant ? ` -Organization ${q(v.tenant)}` : ''}`;
 }
 
 export function addMailboxPermission(v: PsValues): string {
-  return `Add-MailboxPermission -Identity ${q(v.mailbox)} -User ${or(v.servicePrincipalId, '<enterprise-app-object-id>')} -AccessRights FullAccess`;
+  return `Add-MailboxPermission -Identity ${q(v.mailbox)} -User ${spId(v)} -AccessRights FullAccess`;
 }
 
 export function getServicePrincipal(v: PsValues): string {
@@ -30,7 +39,7 @@ export function getServicePrincipal(v: PsValues): string {
 }
 
 export function getMailboxPermission(v: PsValues): string {
-  return `Get-MailboxPermission -Identity ${q(v.mailbox)}${v.servicePrincipalId ? ` -User ${q(v.servicePrincipalId)}` : ''}`;
+  return `Get-MailboxPermission -Identity ${q(v.mailbox)}${v.servicePrincipalExpr ? ` -User ${v.servicePrincipalExpr}` : v.servicePrincipalId ? ` -User ${q(v.servicePrincipalId)}` : ''}`;
 }
 
 export function setCasMailboxImap(mailbox: string): string {
@@ -43,3 +52,12 @@ export function getCasMailboxImap(mailbox: string): string {
 
 export const SP_OBJECT_ID_HINT =
   "The object ID is the Enterprise application's (Entra admin center → Enterprise applications → your app → Object ID), not the App registration's.";
+
+/**
+ * Microsoft Graph PowerShell expression for the object ID of the app's service principal (its
+ * Enterprise application) in the signed-in tenant; empty when the tenant has none. clientId must
+ * be a validated GUID: it sits inside a double-quoted PowerShell string.
+ */
+export function getMgServicePrincipalId(clientId: string): string {
+  return `(Get-MgServicePrincipal -Filter "appId eq ${q(clientId)}").Id`;
+}

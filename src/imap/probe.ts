@@ -90,7 +90,7 @@ function tlsOptions(t: ProbeTarget) {
   };
 }
 
-export async function probeMailbox(target: ProbeTarget, accessToken: string, redactor: Redactor): Promise<ProbeResult> {
+export async function probeMailbox(target: ProbeTarget, accessToken: string, redactor: Redactor, signal?: AbortSignal): Promise<ProbeResult> {
   const transcript = createTranscriptLogger(redactor);
   const evidence: ProbeEvidence = { authenticated: false };
   let timedOut: StageName | undefined;
@@ -142,6 +142,14 @@ export async function probeMailbox(target: ProbeTarget, accessToken: string, red
     { user: target.user, accessToken },
   );
   client.on('error', () => undefined); // failures arrive through the awaited calls
+  // Ctrl-C: leave politely (LOGOUT when logged in), then drop the connection.
+  const onAbort = () => {
+    evidence.interrupted = true;
+    const c = client!;
+    if (evidence.authenticated) void c.logout().catch(() => undefined).finally(() => c.close());
+    else c.close();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
 
   const fail = (err: unknown) => {
     const e = err as ImapError;
@@ -190,6 +198,7 @@ export async function probeMailbox(target: ProbeTarget, accessToken: string, red
 
   function finish(): ProbeResult {
     clock.stop();
+    signal?.removeEventListener('abort', onAbort);
     const failed = clock.stages.find((s) => !s.ok);
     return {
       user: target.user,

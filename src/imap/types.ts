@@ -46,6 +46,8 @@ export interface ProbeEvidence {
   /** A TLS verification failure, with the certificate that was presented. */
   tlsFailure?: { code: string; peer?: PeerCertificate };
   mailbox?: { folder: string; exists?: number };
+  /** Stopped by Ctrl-C before it finished. */
+  interrupted?: boolean;
 }
 
 export interface ProbeResult {

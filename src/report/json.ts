@@ -1,5 +1,21 @@
 // --json: exactly one document on stdout. The evidence stays internal; what scripts need is here.
-import type { RunResult } from '../result.js';
+import type { MailboxResult, RunResult } from '../result.js';
+
+export function toJsonResult(r: MailboxResult) {
+  return {
+    user: r.user,
+    host: r.host,
+    port: r.port,
+    ok: r.ok,
+    exitCode: r.exitCode,
+    failedStage: r.failedStage,
+    stages: r.stages,
+    transcript: r.transcript,
+    diagnosis: r.diagnosis.map((d) => ({ id: d.id, summary: d.summary, cause: d.cause, fix: d.fix, severity: d.severity, ...(d.docs ? { docs: d.docs } : {}) })),
+    backend: r.backend ?? null,
+    messages: r.messages ?? null,
+  };
+}
 
 export function renderJson(run: RunResult): string {
   const doc = {
@@ -12,21 +28,10 @@ export function renderJson(run: RunResult): string {
       expiresAt: run.token.expiresAt ?? null,
       ms: run.token.ms,
       requests: run.token.requests,
+      fromCache: run.token.fromCache ?? false,
       ...(run.token.error ? { error: run.token.error } : {}),
     },
-    results: run.results.map((r) => ({
-      user: r.user,
-      host: r.host,
-      port: r.port,
-      ok: r.ok,
-      exitCode: r.exitCode,
-      failedStage: r.failedStage,
-      stages: r.stages,
-      transcript: r.transcript,
-      diagnosis: r.diagnosis.map((d) => ({ id: d.id, summary: d.summary, cause: d.cause, fix: d.fix, severity: d.severity, ...(d.docs ? { docs: d.docs } : {}) })),
-      backend: r.backend ?? null,
-      messages: r.messages ?? null,
-    })),
+    results: run.results.map(toJsonResult),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

@@ -11,6 +11,8 @@ export interface TextOptions {
   /** Extra lines for --verbose (where settings came from, TLS details …). */
   notes?: string[];
   title?: string;
+  /** Several mailboxes: details only for failures (all with --verbose); the summary table follows. */
+  batch?: boolean;
 }
 
 const SOURCE_TEXT: Record<TokenReport['source'], string> = {
@@ -91,7 +93,8 @@ export function renderText(run: RunResult, opts: TextOptions): string {
   if (opts.title) out.push(c.bold(opts.title), '');
   if (opts.verbose && opts.notes?.length) out.push(...opts.notes.map((n) => c.dim(n)), '');
   out.push(...tokenSection(run.token, c, opts.verbose), '');
-  for (const r of run.results) {
+  const detailed = opts.batch && !opts.verbose ? run.results.filter((r) => !r.ok) : run.results;
+  for (const r of detailed) {
     out.push(c.bold(`${r.user}`) + c.dim(` @ ${r.host}:${r.port}${r.backend ? ` (backend ${r.backend})` : ''}`));
     out.push(...stagesSection(r, c));
     const tr = transcriptSection(r, c, opts.verbose);
@@ -100,7 +103,7 @@ export function renderText(run: RunResult, opts: TextOptions): string {
     if (dg.length) out.push('', ...dg);
     out.push('');
   }
-  for (const r of run.results) {
+  for (const r of opts.batch ? [] : run.results) {
     out.push(
       r.ok
         ? `${c.green.bold('PASS')}  ${r.user} can be opened over IMAP with OAuth 2.0 (XOAUTH2)${r.messages !== undefined ? `: ${r.messages} message${r.messages === 1 ? '' : 's'} in the folder` : ''}`

@@ -1,6 +1,8 @@
 // App-only token with MSAL's client-credentials flow, bounded in time and in requests.
 import type { Config } from '../config/types.js';
 import { decodeJwtPayload, expiresAt, summariseClaims, type TokenClaims } from './claims.js';
+import { ConfigError } from '../errors.js';
+import { credentialFingerprint, fileCachePlugin } from './cache.js';
 import { toTokenError } from './msal-errors.js';
 import { createNetworkClient } from './network-client.js';
 import type { TokenError, TokenResult } from './types.js';
@@ -71,6 +73,7 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
         ? { clientSecret: cred.secret }
         : { clientCertificate: { thumbprintSha256: cred.certificate.thumbprintSha256, privateKey: cred.certificate.privateKeyPem } }),
     },
+    ...(config.tokenCachePath ? { cache: { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config)) } } : {}),
     system: {
       networkClient: observed,
       // MSAL's logger must never print: errors are reported by us, redacted.
@@ -84,7 +87,7 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
     timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${config.timeoutMs / 1000} s`), { errorCode: 'network_error' })), config.timeoutMs + 1000);
   });
   try {
-    const result = await Promise.race([app.acquireTokenByClientCredential({ scopes: [config.scope], skipCache: true }), deadline]);
+    const result = await Promise.race([app.acquireTokenByClientCredential({ scopes: [config.scope], skipCache: !config.tokenCachePath || config.freshToken }), deadline]);
     const token = result?.accessToken ?? '';
     if (!token) {
       return fail({
@@ -95,8 +98,9 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
     }
     const claims = claimsOf(token);
     const exp = claims ? expiresAt(claims) : result?.expiresOn?.toISOString();
-    return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests } };
+    return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests, fromCache: result?.fromCache === true } };
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     return fail(toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter }));
   } finally {
     clearTimeout(timer);

@@ -29,6 +29,10 @@ export interface TokenReport {
   ms: number;
   /** HTTP requests made to the identity platform for this token. */
   requests: number;
+  /** Served from the --token-cache file without a request. */
+  fromCache?: boolean;
+  /** Attempts made, when retried. */
+  attempts?: number;
 }
 
 export interface TokenResult {

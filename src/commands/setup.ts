@@ -1,0 +1,209 @@
+// `imap-oauth setup`: prints the Exchange Online PowerShell script an administrator runs to let an
+// app read mailboxes over IMAP with app-only OAuth 2.0: connect, find the service principal's
+// object ID, New-ServicePrincipal, Add-MailboxPermission per mailbox, then the checks to run after.
+// Nothing is contacted; the same input always gives the same text.
+import * as v from '../config/validate.js';
+import * as ps from '../diagnose/powershell.js';
+import { ConfigError, errorMessage } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+
+export interface SetupInput {
+  /** Application (client) ID of the app registration. */
+  clientId: string;
+  /** Tenant GUID or verified domain; without it the admin's own tenant is used. */
+  tenant?: string;
+  /** Object ID of the app's Enterprise application (service principal); looked up when absent. */
+  serviceId?: string;
+  mailboxes: string[];
+}
+
+/** The script variable every Exchange command uses for the service principal. */
+const SERVICE_ID = '$ServiceId';
+
+// The script is plain ASCII: Windows PowerShell 5.1 reads a .ps1 without a BOM as ANSI.
+const CONSENT_PATH = [
+  'Entra admin center > App registrations > the app > API permissions > Add a permission >',
+  'APIs my organization uses > Office 365 Exchange Online > Application permissions >',
+  'IMAP.AccessAsApp > Add permissions > Grant admin consent',
+];
+
+/**
+ * One argument for the `imap-oauth test` line, quoted so that it reads the same in PowerShell and
+ * in bash/zsh: single quotes normally; double quotes when the value has a `'` (a validated address
+ * has no `$`, backtick, `"` or `\`); PowerShell quoting only if it also has a `!` (bash history).
+ */
+function shellArg(value: string): string {
+  if (!value.includes("'")) return `'${value}'`;
+  if (!value.includes('!')) return `"${value}"`;
+  return ps.psQuote(value);
+}
+
+function connectExchange(tenant: string | undefined): string {
+  return tenant ? ps.connectCommand(tenant) : 'Connect-ExchangeOnline';
+}
+
+function installModule(name: string): string[] {
+  return [
+    `if (-not (Get-Module -ListAvailable -Name ${name})) {`,
+    `    Install-Module -Name ${name} -Scope CurrentUser`,
+    '}',
+    `Import-Module ${name}`,
+  ];
+}
+
+function serviceIdSection(input: SetupInput): string[] {
+  const { clientId, tenant, serviceId } = input;
+  if (serviceId) {
+    return [
+      "# Step 2 of 5: the object ID of the app's service principal (given with --service-id). It must be",
+      "# the Enterprise application's Object ID, NOT the App registration's object ID.",
+      `${SERVICE_ID} = ${ps.psQuote(serviceId)}`,
+    ];
+  }
+  return [
+    "# Step 2 of 5: look up the object ID of the app's service principal (its Enterprise application)",
+    '# with Microsoft Graph PowerShell; you will be asked to sign in again.',
+    '# Or find it in the portal: Entra admin center > Enterprise applications > search for',
+    `# ${clientId} > Object ID. It must be the Enterprise application's Object ID, NOT the`,
+    "# App registration's object ID. With it, you can skip this lookup: imap-oauth setup --service-id ID",
+    ...installModule('Microsoft.Graph.Applications'),
+    `Connect-MgGraph -Scopes 'Application.Read.All'${tenant ? ` -TenantId ${ps.psQuote(tenant)}` : ''}`,
+    `${SERVICE_ID} = ${ps.getMgServicePrincipalId(clientId)}`,
+    `if (-not ${SERVICE_ID}) {`,
+    `    throw "The app ${clientId} has no Enterprise application (service principal) in this tenant: check the app ID and the tenant, grant admin consent for IMAP.AccessAsApp (see the top of this script), then run this script again."`,
+    '}',
+    `Write-Host "Service principal object ID: ${SERVICE_ID}"`,
+  ];
+}
+
+/** The whole PowerShell script, ending with a newline. Pure: same input, same text. */
+export function renderSetupScript(input: SetupInput): string {
+  const { clientId, tenant, mailboxes } = input;
+  const values = (mailbox: string): ps.PsValues => ({ clientId, servicePrincipalExpr: SERVICE_ID, mailbox });
+  const [firstMailbox = '', ...otherMailboxes] = mailboxes;
+  const testCommand = [
+    'imap-oauth test',
+    `--tenant ${tenant ? shellArg(tenant) : '<tenant-id>'}`,
+    `--client-id ${shellArg(clientId)}`,
+    ...mailboxes.map((m) => `--user ${shellArg(m)}`),
+  ].join(' ');
+
+  const lines: string[] = [
+    '# imap-oauth setup: let an app read Exchange Online mailboxes over IMAP with OAuth 2.0 (app-only).',
+    '#',
+    `#   App (client) ID:  ${clientId}`,
+    `#   Tenant:           ${tenant ?? '(not given: the tenant you sign in to)'}`,
+    `#   Mailboxes:        ${firstMailbox}`,
+    ...otherMailboxes.map((m) => `#                     ${m}`),
+    '#',
+    "# The script registers the app's service principal in Exchange Online (New-ServicePrincipal), gives",
+    '# it FullAccess to each mailbox above (Add-MailboxPermission) and shows the checks to run after.',
+    '# It is safe to run again.',
+    '#',
+    '# Run it as an Exchange administrator (the Exchange Administrator or Global Administrator role):',
+    '# save it as imap-oauth-setup.ps1 and run  pwsh -File .\\imap-oauth-setup.ps1  (or paste it into',
+    '# PowerShell). You will be asked to sign in.',
+    '#',
+    '# Also needed, and not done here: the app must have the application permission IMAP.AccessAsApp',
+    '# with admin consent. In the portal:',
+    ...CONSENT_PATH.map((l) => `#   ${l}`),
+    '',
+    "$ErrorActionPreference = 'Stop'",
+    '',
+    '# Step 1 of 5: connect to Exchange Online.',
+    ...installModule('ExchangeOnlineManagement'),
+    connectExchange(tenant),
+    '',
+    ...serviceIdSection(input),
+    '',
+    '# Step 3 of 5: register the service principal in Exchange Online (skipped if it already is).',
+    `$Existing = Get-ServicePrincipal | Where-Object AppId -eq ${ps.psQuote(clientId)}`,
+    'if (-not $Existing) {',
+    `    ${ps.newServicePrincipal(values(firstMailbox))}`,
+    `} elseif ($Existing.ObjectId -and $Existing.ObjectId -ne ${SERVICE_ID}) {`,
+    `    throw "Exchange Online already has a service principal for this app with object ID $($Existing.ObjectId), but this script uses ${SERVICE_ID}. Both must be the Enterprise application's Object ID (not the App registration's): if the registered one is wrong, remove it with Remove-ServicePrincipal -Identity $($Existing.ObjectId) and run this script again."`,
+    '} else {',
+    "    Write-Host 'The service principal is already registered in Exchange Online.'",
+    '}',
+    '',
+    '# Step 4 of 5: give the service principal FullAccess to each mailbox.',
+    '# IMAP must also be enabled for each mailbox; check with Get-CASMailbox below and, only if it',
+    '# shows ImapEnabled : False, remove the # in front of Set-CASMailbox.',
+  ];
+  for (const mailbox of mailboxes) {
+    lines.push(ps.addMailboxPermission(values(mailbox)), `# ${ps.getCasMailboxImap(mailbox)}`, `# ${ps.setCasMailboxImap(mailbox)}`);
+  }
+  lines.push(
+    '',
+    '# Step 5 of 5: check. The service principal, with AppId and ObjectId:',
+    ps.getServicePrincipal({ clientId, mailbox: firstMailbox }),
+    '# FullAccess for the service principal on each mailbox:',
+    ...mailboxes.map((mailbox) => ps.getMailboxPermission(values(mailbox))),
+    '',
+    `# ${ps.PROPAGATION_NOTE}`,
+    '# Then check from the machine that runs the app, adding its credential (--cert PATH, or',
+    '# --client-secret-file PATH, or IMAP_OAUTH_CLIENT_SECRET in the environment):',
+    `#   ${testCommand}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+type Io = { out(text: string): void; err(text: string): void };
+
+/** A flag's value, shown in an error message on one line. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
+}
+
+function check<T>(flag: string, value: string, validate: (value: string) => T): T {
+  try {
+    return validate(value);
+  } catch (err) {
+    throw new ConfigError(`invalid ${flag} ${shown(value)}: ${errorMessage(err).split('\n')[0]}`);
+  }
+}
+
+function optionalString(flags: Record<string, unknown>, key: string, flag: string, placeholder: string): string | undefined {
+  const value = flags[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(`missing value for ${flag} ${placeholder}`);
+  return value.trim();
+}
+
+/** Validates the flags into a SetupInput; throws ConfigError with a one-line message. */
+export function setupInputFromFlags(flags: Record<string, unknown>): SetupInput {
+  const rawClientId = optionalString(flags, 'clientId', '--client-id', 'GUID');
+  if (rawClientId === undefined) throw new ConfigError('missing --client-id GUID (the application (client) ID of the app registration)');
+  const clientId = check('--client-id', rawClientId, v.guid);
+
+  const rawTenant = optionalString(flags, 'tenant', '--tenant', 'ID');
+  const tenant = rawTenant === undefined ? undefined : check('--tenant', rawTenant, v.tenant);
+
+  const rawServiceId = optionalString(flags, 'serviceId', '--service-id', 'GUID');
+  const serviceId = rawServiceId === undefined ? undefined : check('--service-id', rawServiceId, v.guid);
+  if (serviceId !== undefined && serviceId === clientId) {
+    throw new ConfigError(
+      "invalid --service-id: it equals --client-id; give the object ID of the app's Enterprise application (Entra admin center > Enterprise applications > the app > Object ID), or leave it out to look it up",
+    );
+  }
+
+  const rawMailboxes = flags.mailbox === undefined ? [] : Array.isArray(flags.mailbox) ? (flags.mailbox as unknown[]) : [flags.mailbox];
+  const mailboxes: string[] = [];
+  const seen = new Set<string>();
+  for (const raw of rawMailboxes) {
+    if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError('missing value for --mailbox UPN');
+    const mailbox = check('--mailbox', raw.trim(), v.mailAddress);
+    if (seen.has(mailbox.toLowerCase())) continue;
+    seen.add(mailbox.toLowerCase());
+    mailboxes.push(mailbox);
+  }
+  if (mailboxes.length === 0) throw new ConfigError('missing --mailbox UPN (repeatable): the mailbox the app may read');
+
+  return { clientId, ...(tenant !== undefined && { tenant }), ...(serviceId !== undefined && { serviceId }), mailboxes };
+}
+
+/** `imap-oauth setup`: prints the script on stdout. Bad input throws ConfigError (exit 2). */
+export function runSetup(flags: Record<string, unknown>, io: Io): number {
+  io.out(renderSetupScript(setupInputFromFlags(flags)));
+  return ExitCode.OK;
+}
