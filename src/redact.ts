@@ -39,9 +39,15 @@ export class Redactor {
     return redactTokenShapes(out);
   }
 
-  /** Deep-redacts every string in a JSON-like value. */
+  /** Deep-redacts every string (keys included) in a JSON-like value. */
   redactValue<T>(value: T): T {
-    return JSON.parse(this.redact(JSON.stringify(value))) as T;
+    const walk = (v: unknown): unknown => {
+      if (typeof v === 'string') return this.redact(v);
+      if (Array.isArray(v)) return v.map(walk);
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.redact(k), walk(x)]));
+      return v;
+    };
+    return walk(value) as T;
   }
 }
 

@@ -42,7 +42,8 @@ function validated<T>(found: Sourced, check: (value: string) => T, what: string,
   try {
     return check(found.value);
   } catch (err) {
-    const value = shown ? ` "${found.value}"` : '';
+    // JSON quoting keeps a value with a newline or quote on one line.
+    const value = shown ? ` ${JSON.stringify(found.value)}` : '';
     throw new ConfigError(`invalid ${what}${value} (from ${found.origin}): ${errorMessage(err)}`);
   }
 }
@@ -150,7 +151,13 @@ function users(sources: Sources, flags: Record<string, unknown>, cwd: string): s
     if (env) found.push(env);
   }
   if (found.length === 0) throw new ConfigError(`missing mailbox: ${whereToSet('--user', ENV.user, 'UPN')} (or --users-file PATH)`);
-  return [...new Set(found.map((f) => validated(f, v.mailAddress, 'mailbox')))];
+  // Addresses are case-insensitive: keep the first spelling of each.
+  const seen = new Map<string, string>();
+  for (const f of found) {
+    const address = validated(f, v.mailAddress, 'mailbox');
+    if (!seen.has(address.toLowerCase())) seen.set(address.toLowerCase(), address);
+  }
+  return [...seen.values()];
 }
 
 export function resolveConfig(input: ResolveInput): Config {

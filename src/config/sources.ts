@@ -1,5 +1,6 @@
 // Where a configuration value came from, so an error can say where to fix it.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, errorMessage } from '../errors.js';
 
@@ -19,13 +20,14 @@ export interface EnvFile {
 
 /** Reads the one .env file that applies: --env-file PATH, else ./.env when present. */
 export function loadEnvFile(explicitPath: string | undefined, cwd: string): EnvFile | null {
-  const path = explicitPath ?? `${cwd}/.env`;
+  const path = resolve(cwd, explicitPath ?? '.env');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if (explicitPath === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ConfigError(`cannot read --env-file ${path}: ${errorMessage(err).replace(/^[A-Z]+: /, '')}`);
+    const what = explicitPath === undefined ? './.env' : `--env-file ${explicitPath}`;
+    throw new ConfigError(`cannot read ${what}: ${errorMessage(err).replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')}`);
   }
   // node:util parseEnv follows the same rules as `node --env-file` (quotes, comments, export).
   return { path: explicitPath ?? './.env', vars: parseEnv(text) as Record<string, string> };

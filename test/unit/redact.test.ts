@@ -1,0 +1,139 @@
+// Redactor: every registered secret, in every encoding it travels in, disappears from output.
+import { describe, expect, it } from 'vitest';
+import { REDACTED, Redactor, redactTokenShapes } from '../../src/redact.js';
+import { buildXoauth2, encodeXoauth2 } from '../../src/sasl.js';
+
+// Shaped like an Entra client secret: "~" and "." survive encodeURIComponent, "/" and "+" do not.
+const SECRET = 'Abc8Q~x.y_z-0123/456+789';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const b64url = (s: string) => Buffer.from(s).toString('base64url');
+const jwtLike = `eyJhbGciOiJSUzI1NiJ9.${b64url(JSON.stringify({ aud: 'https://outlook.office365.com', exp: 1 }))}.c2lnbmF0dXJlLXNpZ25hdHVyZQ`;
+
+describe('registered secrets', () => {
+  const redactor = new Redactor().add(SECRET);
+
+  it.each([
+    ['raw', SECRET],
+    ['base64', b64(SECRET)],
+    ['base64url', b64url(SECRET)],
+    ['URL-encoded', encodeURIComponent(SECRET)],
+  ])('removes the %s form', (_name, form) => {
+    expect(form.length).toBeGreaterThan(0);
+    const out = redactor.redact(`before ${form} middle ${form} after`);
+    expect(out).toBe(`before ${REDACTED} middle ${REDACTED} after`);
+    expect(out).not.toContain(SECRET);
+  });
+
+  it('removes the secret from a form body', () => {
+    const body = `client_id=abc&client_secret=${encodeURIComponent(SECRET)}&grant_type=client_credentials`;
+    expect(redactor.redact(body)).toBe(`client_id=abc&client_secret=${REDACTED}&grant_type=client_credentials`);
+  });
+
+  it('also registers the trimmed secret', () => {
+    const r = new Redactor().add(`  ${SECRET}\n`);
+    expect(r.redact(`x=${SECRET};`)).toBe(`x=${REDACTED};`);
+  });
+
+  it('leaves text without secrets unchanged', () => {
+    const text = 'A1 OK [CAPABILITY IMAP4rev1] AUTHENTICATE completed.\nuser=alice@contoso.com port=993 {"json":true}';
+    expect(redactor.redact(text)).toBe(text);
+    expect(new Redactor().redact(text)).toBe(text);
+  });
+
+  it('does not register strings shorter than 4 characters', () => {
+    const r = new Redactor().add('abc').add('').add(undefined).add(null);
+    expect(r.redact('abc abcd')).toBe('abc abcd');
+  });
+
+  it('registers strings of exactly 4 characters', () => {
+    expect(new Redactor().add('wxyz').redact('a wxyz b')).toBe(`a ${REDACTED} b`);
+  });
+
+  it('handles several secrets, including one inside another', () => {
+    const r = new Redactor().add('short-secret').add('a-short-secret-longer');
+    expect(r.redact('1 short-secret 2 a-short-secret-longer 3')).toBe(`1 ${REDACTED} 2 ${REDACTED} 3`);
+  });
+
+  it('treats regex characters in a secret literally', () => {
+    const r = new Redactor().add('a.c*(d)');
+    expect(r.redact('abc*(d) a.c*(d)')).toBe(`abc*(d) ${REDACTED}`);
+  });
+});
+
+describe('SASL strings', () => {
+  const user = 'alice@contoso.com';
+  const token = 'opaque-token-0123456789';
+  const raw = buildXoauth2(user, token);
+  const redactor = new Redactor().addSasl(raw, token);
+
+  it('removes the raw SASL string', () => {
+    expect(redactor.redact(`C: ${raw}`)).toBe(`C: ${REDACTED}`);
+  });
+
+  it('removes the base64 SASL string (the AUTHENTICATE line)', () => {
+    const line = `A1 AUTHENTICATE XOAUTH2 ${encodeXoauth2(user, token)}`;
+    expect(redactor.redact(line)).toBe(`A1 AUTHENTICATE XOAUTH2 ${REDACTED}`);
+  });
+
+  it('removes the token on its own', () => {
+    expect(redactor.redact(`token ${token} and ${b64(token)}`)).toBe(`token ${REDACTED} and ${REDACTED}`);
+  });
+});
+
+describe('token shapes (never registered)', () => {
+  it('removes a JWT-shaped string', () => {
+    const out = new Redactor().redact(`got ${jwtLike} back`);
+    expect(out).toBe(`got ${REDACTED} back`);
+  });
+
+  it('removes several JWTs in one text', () => {
+    expect(redactTokenShapes(`${jwtLike}\n${jwtLike}`)).toBe(`${REDACTED}\n${REDACTED}`);
+  });
+
+  it('hides bearer credentials', () => {
+    expect(redactTokenShapes('Authorization: Bearer xyz0123456789abc')).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redactTokenShapes('auth=bearer   a.b-c_d~e+f/g=')).toBe(`auth=bearer   ${REDACTED}`);
+  });
+
+  it('leaves short words after "Bearer" and non-JWT dotted strings alone', () => {
+    const text = 'scheme Bearer only; version 1.2.3; eyJ.short.x; outlook.office365.com';
+    expect(redactTokenShapes(text)).toBe(text);
+  });
+
+  it('is idempotent', () => {
+    const once = new Redactor().add(SECRET).redact(`Bearer ${SECRET} ${jwtLike}`);
+    expect(new Redactor().add(SECRET).redact(once)).toBe(once);
+    expect(once).toBe(`Bearer ${REDACTED} ${REDACTED}`);
+  });
+});
+
+describe('redactValue', () => {
+  it('deep-redacts strings in objects and arrays, keeping structure and other types', () => {
+    const redactor = new Redactor().add(SECRET);
+    const value = {
+      ok: false,
+      port: 993,
+      nested: { list: ['plain', `secret=${SECRET}`, { deep: b64(SECRET) }], none: null },
+      jwt: jwtLike,
+    };
+    expect(redactor.redactValue(value)).toEqual({
+      ok: false,
+      port: 993,
+      nested: { list: ['plain', `secret=${REDACTED}`, { deep: REDACTED }], none: null },
+      jwt: REDACTED,
+    });
+  });
+
+  it('does not modify its argument', () => {
+    const value = { s: SECRET };
+    new Redactor().add(SECRET).redactValue(value);
+    expect(value.s).toBe(SECRET);
+  });
+
+  it('redacts a secret containing a double quote or backslash', () => {
+    const secret = 'pa"ss\\word-1234';
+    const out = new Redactor().add(secret).redactValue({ message: `secret is ${secret}` });
+    expect(out.message).not.toContain(secret);
+    expect(out.message).toBe(`secret is ${REDACTED}`);
+  });
+});
