@@ -77,13 +77,28 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
   addOutputOptions(
     program
       .command('demo')
-      .description('run the whole check against a built-in local sandbox (no Microsoft account needed)'),
+      .description('run the whole check against a built-in local sandbox (no Microsoft account needed)')
+      .option('--scenario <name>', 'reproduce a Microsoft-side failure (see --list)')
+      .option('--list', 'list the scenarios'),
   ).action((opts: Record<string, unknown>) =>
     run(async () => {
       const { runDemo } = await import('./commands/demo.js');
       return runDemo(opts, redactor, createIo(redactor));
     }),
   );
+  program
+    .command('setup')
+    .description('print the Exchange Online PowerShell script that lets an app read mailboxes over IMAP')
+    .option('--client-id <guid>', 'application (client) ID')
+    .option('--tenant <id>', 'tenant GUID or verified domain')
+    .option('--service-id <guid>', "the Enterprise application's object ID (looked up when omitted)")
+    .option('--mailbox <upn>', 'mailbox the app may read (repeatable)', collect)
+    .action((opts: Record<string, unknown>) =>
+      run(async () => {
+        const { runSetup } = await import('./commands/setup.js');
+        return runSetup(opts, createIo(redactor));
+      }),
+    );
   return program;
 }
 

@@ -63,9 +63,10 @@ function serviceIdSection(input: SetupInput): string[] {
   return [
     "# Step 2 of 5: look up the object ID of the app's service principal (its Enterprise application)",
     '# with Microsoft Graph PowerShell; you will be asked to sign in again.',
-    '# Or find it in the portal: Entra admin center > Enterprise applications > search for',
-    `# ${clientId} > Object ID. It must be the Enterprise application's Object ID, NOT the`,
-    "# App registration's object ID. With it, you can skip this lookup: imap-oauth setup --service-id ID",
+    '# Or find it in the portal: Entra admin center > Enterprise applications > search for the',
+    `# app ID ${clientId} > Object ID.`,
+    "# It must be the Enterprise application's Object ID, NOT the App registration's object ID.",
+    '# With it, the lookup can be skipped: imap-oauth setup ... --service-id OBJECT-ID',
     ...installModule('Microsoft.Graph.Applications'),
     `Connect-MgGraph -Scopes 'Application.Read.All'${tenant ? ` -TenantId ${ps.psQuote(tenant)}` : ''}`,
     `${SERVICE_ID} = ${ps.getMgServicePrincipalId(clientId)}`,
@@ -127,22 +128,26 @@ export function renderSetupScript(input: SetupInput): string {
     '}',
     '',
     '# Step 4 of 5: give the service principal FullAccess to each mailbox.',
-    '# IMAP must also be enabled for each mailbox; check with Get-CASMailbox below and, only if it',
-    '# shows ImapEnabled : False, remove the # in front of Set-CASMailbox.',
+    '# IMAP must also be enabled for each mailbox: Get-CASMailbox (also run in step 5) shows ImapEnabled.',
+    '# Only where it is False, remove the # in front of Set-CASMailbox (turning IMAP on for a mailbox',
+    '# is a policy decision).',
   ];
   for (const mailbox of mailboxes) {
     lines.push(ps.addMailboxPermission(values(mailbox)), `# ${ps.getCasMailboxImap(mailbox)}`, `# ${ps.setCasMailboxImap(mailbox)}`);
   }
   lines.push(
     '',
-    '# Step 5 of 5: check. The service principal, with AppId and ObjectId:',
+    '# Step 5 of 5: check. The service principal (AppId, and ObjectId = the object ID above):',
     ps.getServicePrincipal({ clientId, mailbox: firstMailbox }),
-    '# FullAccess for the service principal on each mailbox:',
-    ...mailboxes.map((mailbox) => ps.getMailboxPermission(values(mailbox))),
+    '# FullAccess for the service principal on each mailbox, and whether IMAP is enabled for it:',
+    ...mailboxes.flatMap((mailbox) => [
+      ps.getMailboxPermission(values(mailbox)),
+      `Get-CASMailbox -Identity ${ps.psQuote(mailbox)} | Format-List PrimarySmtpAddress, ImapEnabled`,
+    ]),
     '',
     `# ${ps.PROPAGATION_NOTE}`,
-    '# Then check from the machine that runs the app, adding its credential (--cert PATH, or',
-    '# --client-secret-file PATH, or IMAP_OAUTH_CLIENT_SECRET in the environment):',
+    '# To check end to end, run imap-oauth on the machine that runs the app, with its credential',
+    '# (--cert PATH, --client-secret-file PATH, or IMAP_OAUTH_CLIENT_SECRET in the environment):',
     `#   ${testCommand}`,
   );
   return `${lines.join('\n')}\n`;

@@ -22,6 +22,8 @@ export interface WorldOptions {
   mailbox?: Partial<SandboxMailbox>;
   /** Register the service principal in "Exchange" (New-ServicePrincipal); default true. */
   servicePrincipalRegistered?: boolean;
+  /** The app's one client secret has expired. */
+  secretExpired?: boolean;
 }
 
 export interface SandboxWorld {
@@ -52,7 +54,7 @@ export async function startSandbox(options: WorldOptions = {}): Promise<SandboxW
         clientId: SANDBOX.clientId,
         tenantId: SANDBOX.tenantId,
         displayName: 'imap-oauth sandbox app',
-        secrets: [{ value: clientSecret }],
+        secrets: [{ value: clientSecret, expired: options.secretExpired === true }],
         certificates: [clientCertificate.certPem],
         roles: ['IMAP.AccessAsApp'],
         servicePrincipalId: SANDBOX.servicePrincipalId,

@@ -50,11 +50,12 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
   let requests = 0;
   let lastStatus: number | undefined;
   let retryAfter: number | undefined;
+  let networkError: string | undefined;
   const fail = (error: TokenError): TokenResult => ({ report: { source, ok: false, error, ms: elapsed(), requests } });
 
   // Loaded here, not at start-up: --help and config errors never pay for MSAL.
   const { ConfidentialClientApplication, LogLevel } = await import('@azure/msal-node');
-  const network = createNetworkClient({ timeoutMs: config.timeoutMs, caPem: config.caPem, onRequest: () => requests++ });
+  const network = createNetworkClient({ timeoutMs: config.timeoutMs, caPem: config.caPem, onRequest: () => requests++, onNetworkError: (m) => (networkError = m) });
   const observed: typeof network = {
     sendGetRequestAsync: (url, o) => network.sendGetRequestAsync(url, o),
     sendPostRequestAsync: async (url, o) => {
@@ -101,7 +102,7 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
     return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests, fromCache: result?.fromCache === true } };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    return fail(toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter }));
+    return fail(toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter, networkError }));
   } finally {
     clearTimeout(timer);
   }

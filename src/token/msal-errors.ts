@@ -21,14 +21,15 @@ function guidAfter(text: string, label: string): string | undefined {
   return new RegExp(`${label}: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`, 'i').exec(text)?.[1];
 }
 
-export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAfterSeconds?: number } = {}): TokenError {
+export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAfterSeconds?: number; networkError?: string } = {}): TokenError {
   const e = (err ?? {}) as MsalLikeError;
   const code = e.errorCode ?? '';
   const text = (e.errorMessage ?? e.message ?? String(err)).replace(/\s+/g, ' ').trim();
 
   if (code === 'network_error' || code === 'endpoints_resolution_error') {
-    const timedOut = text.includes(TIMEOUT_MARK);
-    return { kind: timedOut ? 'timeout' : 'network', message: text || code };
+    // MSAL swaps in its own message; the network client's reason is the one worth showing.
+    const reason = extra.networkError ?? text;
+    return { kind: reason.includes(TIMEOUT_MARK) ? 'timeout' : 'network', message: reason || code };
   }
   const aadstsFromText = /AADSTS(\d+)/.exec(text)?.[1];
   const errorNo = e.errorNo !== undefined && e.errorNo !== '' ? Number(e.errorNo) : undefined;

@@ -10,6 +10,8 @@ export interface NetworkClientOptions {
   caPem?: string;
   /** Called once per HTTP request, e.g. to count token requests. */
   onRequest?: (method: string, url: string) => void;
+  /** Called with the reason when a request fails below HTTP (MSAL replaces the message). */
+  onNetworkError?: (message: string) => void;
 }
 
 /** Thrown (as MSAL's network_error) when a request misses its deadline. */
@@ -31,8 +33,9 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
       req.on('timeout', () => req.destroy(new Error(`${TIMEOUT_MARK} ${opts.timeoutMs / 1000} s`)));
       req.on('error', (err) => {
         clearTimeout(deadline);
-        // MSAL keeps the message of an AuthError("network_error", …); anything else it replaces.
-        reject(new AuthError('network_error', `${method} ${new URL(url).host}: ${err.message}`));
+        const message = `${method} ${new URL(url).host}: ${err.message}`;
+        opts.onNetworkError?.(message);
+        reject(new AuthError('network_error', message, message));
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];

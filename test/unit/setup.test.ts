@@ -1,0 +1,298 @@
+// `imap-oauth setup`: the PowerShell script it prints, and the validation of its flags.
+import { describe, expect, it } from 'vitest';
+import { renderSetupScript, runSetup, setupInputFromFlags, type SetupInput } from '../../src/commands/setup.js';
+import { ConfigError } from '../../src/errors.js';
+
+const CLIENT_ID = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+const SERVICE_ID = '99999999-8888-7777-6666-555555555555';
+const TENANT = 'contoso.onmicrosoft.com';
+const ALICE = 'alice@contoso.com';
+const BOB = 'bob@contoso.com';
+
+const full: SetupInput = { clientId: CLIENT_ID, tenant: TENANT, serviceId: SERVICE_ID, mailboxes: [ALICE] };
+const count = (text: string, needle: string) => text.split(needle).length - 1;
+const codeLines = (script: string) => script.split('\n').filter((l) => l.trim() && !l.trimStart().startsWith('#'));
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => void out.push(t), err: (t: string) => void err.push(t) }, out, err };
+}
+
+function configError(flags: Record<string, unknown>): string {
+  try {
+    runSetup(flags, capture().io);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('renderSetupScript', () => {
+  it('fills in the values everywhere, in the order of the procedure', () => {
+    const s = renderSetupScript(full);
+    expect(s).toContain(`#   App (client) ID:  ${CLIENT_ID}`);
+    expect(s).toContain(`#   Tenant:           ${TENANT}`);
+    expect(s).toContain(`#   Mailboxes:        ${ALICE}`);
+    expect(s).toMatch(/Exchange administrator/);
+    expect(s).toContain('IMAP.AccessAsApp');
+    expect(s).toContain('Office 365 Exchange Online > Application permissions >');
+    expect(s).toContain('Grant admin consent');
+
+    const order = [
+      "if (-not (Get-Module -ListAvailable -Name ExchangeOnlineManagement)) {",
+      'Install-Module -Name ExchangeOnlineManagement',
+      'Import-Module ExchangeOnlineManagement',
+      `Connect-ExchangeOnline -Organization '${TENANT}'`,
+      `$ServiceId = '${SERVICE_ID}'`,
+      `$Existing = Get-ServicePrincipal | Where-Object AppId -eq '${CLIENT_ID}'`,
+      `New-ServicePrincipal -AppId '${CLIENT_ID}' -ServiceId $ServiceId`,
+      `Add-MailboxPermission -Identity '${ALICE}' -User $ServiceId -AccessRights FullAccess`,
+      `# Get-CASMailbox -Identity '${ALICE}' | Format-List ImapEnabled`,
+      `# Set-CASMailbox -Identity '${ALICE}' -ImapEnabled $true`,
+      `Get-ServicePrincipal | Where-Object AppId -eq '${CLIENT_ID}' | Format-List`,
+      `Get-MailboxPermission -Identity '${ALICE}' -User $ServiceId`,
+      '30 minutes',
+      `imap-oauth test --tenant '${TENANT}' --client-id '${CLIENT_ID}' --user '${ALICE}'`,
+    ];
+    let at = -1;
+    for (const needle of order) {
+      const i = s.indexOf(needle, at + 1);
+      expect(i, needle).toBeGreaterThan(at);
+      at = i;
+    }
+  });
+
+  it('does not pass -Organization to New-ServicePrincipal (the session is already connected to it)', () => {
+    expect(renderSetupScript(full)).toMatch(/New-ServicePrincipal -AppId '[^']+' -ServiceId \$ServiceId\n/);
+  });
+
+  it('guards New-ServicePrincipal so that running the script again is safe', () => {
+    const s = renderSetupScript(full);
+    expect(s).toMatch(/if \(-not \$Existing\) \{\n\s+New-ServicePrincipal /);
+    expect(s).toContain('Remove-ServicePrincipal -Identity $($Existing.ObjectId)');
+    expect(count(s, 'New-ServicePrincipal -AppId')).toBe(1);
+  });
+
+  it('uses --service-id as given and does not look it up', () => {
+    const s = renderSetupScript(full);
+    expect(s).toContain(`$ServiceId = '${SERVICE_ID}'`);
+    expect(s).not.toContain('Get-MgServicePrincipal');
+    expect(s).not.toContain('Connect-MgGraph');
+    expect(s).toContain("NOT the App registration's object ID");
+  });
+
+  it('looks the service principal up with Microsoft Graph when --service-id is not given', () => {
+    const s = renderSetupScript({ clientId: CLIENT_ID, tenant: TENANT, mailboxes: [ALICE] });
+    expect(s).toContain('Install-Module -Name Microsoft.Graph.Applications');
+    expect(s).toContain(`Connect-MgGraph -Scopes 'Application.Read.All' -TenantId '${TENANT}'\n`);
+    expect(s).toContain(`$ServiceId = (Get-MgServicePrincipal -Filter "appId eq '${CLIENT_ID}'").Id\n`);
+    // Stops with a clear message when the enterprise application does not exist.
+    expect(s).toMatch(/if \(-not \$ServiceId\) \{\n\s+throw "[^"\n]*no Enterprise application[^"\n]*admin consent[^"\n]*"\n\}/);
+    // The portal as the alternative, and which object ID it must be.
+    expect(s).toContain('Entra admin center > Enterprise applications > search for');
+    expect(s).toContain(`# app ID ${CLIENT_ID} > Object ID.\n# It must be the Enterprise application's Object ID, NOT the App registration's object ID.`);
+    // Never a blank or a placeholder for the object ID.
+    expect(s).not.toMatch(/\$ServiceId = ''/);
+    expect(s).not.toMatch(/<[^>\n]*>/);
+    // The lookup comes before anything uses $ServiceId.
+    expect(s.indexOf('Get-MgServicePrincipal')).toBeLessThan(s.indexOf('New-ServicePrincipal -AppId'));
+  });
+
+  it('without a tenant: plain Connect-ExchangeOnline and Connect-MgGraph, a tenant placeholder only in the test line', () => {
+    const s = renderSetupScript({ clientId: CLIENT_ID, mailboxes: [ALICE] });
+    expect(s).toMatch(/^Connect-ExchangeOnline$/m);
+    expect(s).toMatch(/^Connect-MgGraph -Scopes 'Application.Read.All'$/m);
+    expect(s).not.toContain('-Organization');
+    expect(s).not.toContain('-TenantId');
+    expect(s).toContain('(not given: the tenant you sign in to)');
+    expect(s).toContain(`imap-oauth test --tenant <tenant-id> --client-id '${CLIENT_ID}' --user '${ALICE}'`);
+    expect(s.match(/<[^>\n]*>/g)).toEqual(['<tenant-id>']);
+  });
+
+  it('writes one Add-MailboxPermission, one check and one --user per mailbox', () => {
+    const mailboxes = [ALICE, BOB, 'carol@fabrikam.com'];
+    const s = renderSetupScript({ ...full, mailboxes });
+    expect(count(s, 'Add-MailboxPermission -Identity')).toBe(3);
+    expect(count(s, 'Get-MailboxPermission -Identity')).toBe(3);
+    expect(count(s, '# Set-CASMailbox -Identity')).toBe(3);
+    expect(count(s, '# Get-CASMailbox -Identity')).toBe(3);
+    for (const m of mailboxes) {
+      expect(s).toContain(`Add-MailboxPermission -Identity '${m}' -User $ServiceId -AccessRights FullAccess`);
+      expect(s).toContain(`Get-MailboxPermission -Identity '${m}' -User $ServiceId`);
+      expect(s).toMatch(new RegExp(`^Get-CASMailbox -Identity '${m}' \\| Format-List PrimarySmtpAddress, ImapEnabled$`, 'm'));
+    }
+    expect(s).toContain(`#   Mailboxes:        ${ALICE}\n#                     ${BOB}\n#                     carol@fabrikam.com\n#\n`);
+    expect(s).toContain(`--user '${ALICE}' --user '${BOB}' --user 'carol@fabrikam.com'\n`);
+    // Only one service principal, whatever the number of mailboxes.
+    expect(count(s, 'New-ServicePrincipal -AppId')).toBe(1);
+  });
+
+  it("doubles ' inside PowerShell single-quoted values", () => {
+    const s = renderSetupScript({ ...full, mailboxes: ["o'brien@contoso.com"] });
+    expect(s).toContain(`Add-MailboxPermission -Identity 'o''brien@contoso.com' -User $ServiceId -AccessRights FullAccess`);
+    expect(s).toContain(`Get-MailboxPermission -Identity 'o''brien@contoso.com' -User $ServiceId`);
+    expect(s).toContain(`# Set-CASMailbox -Identity 'o''brien@contoso.com' -ImapEnabled $true`);
+    // The test line reads the same in PowerShell and bash: double quotes around a value with '.
+    expect(s).toContain(`--user "o'brien@contoso.com"`);
+    // Every single-quoted literal in the code is well formed: an even number of quotes per line.
+    for (const line of codeLines(s).filter((l) => !l.includes('"'))) {
+      expect(count(line, "'") % 2, line).toBe(0);
+    }
+    // In PowerShell code the ' is always doubled.
+    expect(codeLines(s).join('\n')).not.toMatch(/[^']'brien/);
+  });
+
+  it('leaves no placeholder when every value is given', () => {
+    const s = renderSetupScript({ ...full, mailboxes: [ALICE, BOB] });
+    expect(s).not.toMatch(/<[^>\n]*>/);
+    expect(s).not.toContain('...');
+    expect(s).not.toContain('…');
+  });
+
+  it('is plain ASCII, stable, and ends with exactly one newline', () => {
+    const a = renderSetupScript({ ...full, mailboxes: [ALICE, BOB] });
+    expect(a).toBe(renderSetupScript({ ...full, mailboxes: [ALICE, BOB] }));
+    expect(a).toMatch(/[^\n]\n$/);
+    expect(a).not.toMatch(/[^\x0a\x20-\x7e]/);
+    expect(renderSetupScript({ clientId: CLIENT_ID, mailboxes: [ALICE] })).toMatch(/[^\n]\n$/);
+  });
+
+  it('matches the snapshot (lookup variant)', () => {
+    expect(renderSetupScript({ clientId: CLIENT_ID, tenant: TENANT, mailboxes: [ALICE, "o'brien@contoso.com"] })).toMatchInlineSnapshot(`
+      "# imap-oauth setup: let an app read Exchange Online mailboxes over IMAP with OAuth 2.0 (app-only).
+      #
+      #   App (client) ID:  aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
+      #   Tenant:           contoso.onmicrosoft.com
+      #   Mailboxes:        alice@contoso.com
+      #                     o'brien@contoso.com
+      #
+      # The script registers the app's service principal in Exchange Online (New-ServicePrincipal), gives
+      # it FullAccess to each mailbox above (Add-MailboxPermission) and shows the checks to run after.
+      # It is safe to run again.
+      #
+      # Run it as an Exchange administrator (the Exchange Administrator or Global Administrator role):
+      # save it as imap-oauth-setup.ps1 and run  pwsh -File .\\imap-oauth-setup.ps1  (or paste it into
+      # PowerShell). You will be asked to sign in.
+      #
+      # Also needed, and not done here: the app must have the application permission IMAP.AccessAsApp
+      # with admin consent. In the portal:
+      #   Entra admin center > App registrations > the app > API permissions > Add a permission >
+      #   APIs my organization uses > Office 365 Exchange Online > Application permissions >
+      #   IMAP.AccessAsApp > Add permissions > Grant admin consent
+
+      $ErrorActionPreference = 'Stop'
+
+      # Step 1 of 5: connect to Exchange Online.
+      if (-not (Get-Module -ListAvailable -Name ExchangeOnlineManagement)) {
+          Install-Module -Name ExchangeOnlineManagement -Scope CurrentUser
+      }
+      Import-Module ExchangeOnlineManagement
+      Connect-ExchangeOnline -Organization 'contoso.onmicrosoft.com'
+
+      # Step 2 of 5: look up the object ID of the app's service principal (its Enterprise application)
+      # with Microsoft Graph PowerShell; you will be asked to sign in again.
+      # Or find it in the portal: Entra admin center > Enterprise applications > search for the
+      # app ID aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee > Object ID.
+      # It must be the Enterprise application's Object ID, NOT the App registration's object ID.
+      # With it, the lookup can be skipped: imap-oauth setup ... --service-id OBJECT-ID
+      if (-not (Get-Module -ListAvailable -Name Microsoft.Graph.Applications)) {
+          Install-Module -Name Microsoft.Graph.Applications -Scope CurrentUser
+      }
+      Import-Module Microsoft.Graph.Applications
+      Connect-MgGraph -Scopes 'Application.Read.All' -TenantId 'contoso.onmicrosoft.com'
+      $ServiceId = (Get-MgServicePrincipal -Filter "appId eq 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'").Id
+      if (-not $ServiceId) {
+          throw "The app aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee has no Enterprise application (service principal) in this tenant: check the app ID and the tenant, grant admin consent for IMAP.AccessAsApp (see the top of this script), then run this script again."
+      }
+      Write-Host "Service principal object ID: $ServiceId"
+
+      # Step 3 of 5: register the service principal in Exchange Online (skipped if it already is).
+      $Existing = Get-ServicePrincipal | Where-Object AppId -eq 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
+      if (-not $Existing) {
+          New-ServicePrincipal -AppId 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' -ServiceId $ServiceId
+      } elseif ($Existing.ObjectId -and $Existing.ObjectId -ne $ServiceId) {
+          throw "Exchange Online already has a service principal for this app with object ID $($Existing.ObjectId), but this script uses $ServiceId. Both must be the Enterprise application's Object ID (not the App registration's): if the registered one is wrong, remove it with Remove-ServicePrincipal -Identity $($Existing.ObjectId) and run this script again."
+      } else {
+          Write-Host 'The service principal is already registered in Exchange Online.'
+      }
+
+      # Step 4 of 5: give the service principal FullAccess to each mailbox.
+      # IMAP must also be enabled for each mailbox: Get-CASMailbox (also run in step 5) shows ImapEnabled.
+      # Only where it is False, remove the # in front of Set-CASMailbox (turning IMAP on for a mailbox
+      # is a policy decision).
+      Add-MailboxPermission -Identity 'alice@contoso.com' -User $ServiceId -AccessRights FullAccess
+      # Get-CASMailbox -Identity 'alice@contoso.com' | Format-List ImapEnabled
+      # Set-CASMailbox -Identity 'alice@contoso.com' -ImapEnabled $true
+      Add-MailboxPermission -Identity 'o''brien@contoso.com' -User $ServiceId -AccessRights FullAccess
+      # Get-CASMailbox -Identity 'o''brien@contoso.com' | Format-List ImapEnabled
+      # Set-CASMailbox -Identity 'o''brien@contoso.com' -ImapEnabled $true
+
+      # Step 5 of 5: check. The service principal (AppId, and ObjectId = the object ID above):
+      Get-ServicePrincipal | Where-Object AppId -eq 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' | Format-List
+      # FullAccess for the service principal on each mailbox, and whether IMAP is enabled for it:
+      Get-MailboxPermission -Identity 'alice@contoso.com' -User $ServiceId
+      Get-CASMailbox -Identity 'alice@contoso.com' | Format-List PrimarySmtpAddress, ImapEnabled
+      Get-MailboxPermission -Identity 'o''brien@contoso.com' -User $ServiceId
+      Get-CASMailbox -Identity 'o''brien@contoso.com' | Format-List PrimarySmtpAddress, ImapEnabled
+
+      # Changes can take up to about 30 minutes to reach the Exchange Online servers: wait, then run the check again.
+      # To check end to end, run imap-oauth on the machine that runs the app, with its credential
+      # (--cert PATH, --client-secret-file PATH, or IMAP_OAUTH_CLIENT_SECRET in the environment):
+      #   imap-oauth test --tenant 'contoso.onmicrosoft.com' --client-id 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' --user 'alice@contoso.com' --user "o'brien@contoso.com"
+      "
+    `);
+  });
+});
+
+describe('runSetup', () => {
+  it('prints the script on stdout and returns 0', () => {
+    const { io, out, err } = capture();
+    const code = runSetup({ clientId: CLIENT_ID.toUpperCase(), tenant: 'Contoso.onmicrosoft.com', mailbox: [ALICE, BOB] }, io);
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    expect(out.join('')).toBe(renderSetupScript({ clientId: CLIENT_ID, tenant: TENANT, mailboxes: [ALICE, BOB] }));
+  });
+
+  it('normalises the flags and drops repeated mailboxes', () => {
+    expect(setupInputFromFlags({ clientId: ` ${CLIENT_ID} `, serviceId: SERVICE_ID.toUpperCase(), mailbox: [ALICE, 'ALICE@contoso.com', BOB] })).toEqual({
+      clientId: CLIENT_ID,
+      serviceId: SERVICE_ID,
+      mailboxes: [ALICE, BOB],
+    });
+    expect(setupInputFromFlags({ clientId: CLIENT_ID, mailbox: ALICE })).toEqual({ clientId: CLIENT_ID, mailboxes: [ALICE] });
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    ['no client ID', { mailbox: [ALICE] }, /^missing --client-id GUID/],
+    ['empty client ID', { clientId: '', mailbox: [ALICE] }, /^missing value for --client-id GUID$/],
+    ['bad client ID', { clientId: 'x', mailbox: [ALICE] }, /^invalid --client-id "x": expected a GUID like 00000000-0000-0000-0000-000000000000$/],
+    ['bad tenant', { clientId: CLIENT_ID, tenant: 'not a tenant', mailbox: [ALICE] }, /^invalid --tenant "not a tenant": expected the tenant GUID or a verified domain/],
+    ['common tenant', { clientId: CLIENT_ID, tenant: 'common', mailbox: [ALICE] }, /^invalid --tenant "common": .*app-only/],
+    ['bad service ID', { clientId: CLIENT_ID, serviceId: 'abc', mailbox: [ALICE] }, /^invalid --service-id "abc": expected a GUID/],
+    ['service ID = client ID', { clientId: CLIENT_ID, serviceId: CLIENT_ID, mailbox: [ALICE] }, /^invalid --service-id: it equals --client-id; .*Enterprise application/],
+    ['no mailbox', { clientId: CLIENT_ID }, /^missing --mailbox UPN \(repeatable\)/],
+    ['empty mailbox list', { clientId: CLIENT_ID, mailbox: [] }, /^missing --mailbox UPN \(repeatable\)/],
+    ['bad mailbox', { clientId: CLIENT_ID, mailbox: [ALICE, 'bob'] }, /^invalid --mailbox "bob": expected a mailbox address/],
+    ['non-ASCII mailbox', { clientId: CLIENT_ID, mailbox: ['jürgen@contoso.com'] }, /^invalid --mailbox "jürgen@contoso.com": contains spaces or non-ASCII/],
+    ['newline in a value', { clientId: 'a\nb', mailbox: [ALICE] }, /^invalid --client-id "a\\nb": expected a GUID/],
+  ])('%s: ConfigError with one line naming the flag', (_name, flags, message) => {
+    const text = configError(flags);
+    expect(text).toMatch(message);
+    expect(text).not.toContain('\n');
+  });
+
+  it('bad input exits 2 through ConfigError and prints nothing', () => {
+    const { io, out } = capture();
+    let caught: unknown;
+    try {
+      runSetup({ clientId: 'nope', mailbox: [ALICE] }, io);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).exitCode).toBe(2);
+    expect(out).toEqual([]);
+  });
+});
