@@ -39,10 +39,14 @@ const STAGE_EXIT: Record<StageName, ExitCode> = {
 /**
  * The exit code for a failed stage. The capability stage means "no usable mechanism" only when
  * the capabilities were read; a connection lost or silent before that is a connection failure.
+ * Likewise 6 means the server rejected the login (NO, BAD, an error challenge, a BYE) or did not
+ * answer it in time: a connection dropped in the middle of AUTHENTICATE without any of these is
+ * no verdict on the credentials, so it is a connection failure (the stage still says where).
  */
 export function exitCodeFor(stage: StageName | null, evidence?: ProbeEvidence): ExitCode {
   if (!stage) return ExitCode.OK;
   if (stage === 'capability' && evidence?.errorCode !== 'NO_XOAUTH2') return ExitCode.CONNECTION;
+  if (stage === 'authenticate' && evidence?.connectionLost) return ExitCode.CONNECTION;
   return STAGE_EXIT[stage];
 }
 

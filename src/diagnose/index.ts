@@ -1,5 +1,5 @@
 // Evidence → the most likely causes, each with a fix. Pure: the same evidence, the same answer.
-import { aadstsRules, unknownAadstsRule } from './rules/aadsts.js';
+import { aadstsRuleFor, aadstsRules, unknownAadstsRule } from './rules/aadsts.js';
 import { claimRules } from './rules/claims.js';
 import { imapRules } from './rules/imap.js';
 import type { Diagnosis, DiagnosisContext, Rule } from './types.js';
@@ -18,7 +18,7 @@ export function diagnose(ctx: DiagnosisContext): Diagnosis[] {
   const tokenError = ctx.token.error;
   if (tokenError) {
     if (tokenError.kind === 'server') {
-      const specific = aadstsRules.find((r) => r.applies(ctx));
+      const specific = aadstsRuleFor(tokenError.aadsts) ?? aadstsRules.find((r) => r.applies(ctx));
       out.push(run(specific ?? unknownAadstsRule, ctx));
     } else {
       out.push(tokenTransportDiagnosis(ctx));
@@ -31,11 +31,10 @@ export function diagnose(ctx: DiagnosisContext): Diagnosis[] {
 
 function tokenTransportDiagnosis(ctx: DiagnosisContext): Diagnosis {
   const e = ctx.token.error!;
-  const host = new URL('https://x').host && ctx.token.error?.message;
   const common = { severity: 'error' as const };
   switch (e.kind) {
     case 'timeout':
-      return { ...common, id: 'token-timeout', summary: 'The token endpoint did not answer in time', cause: host ?? e.message, fix: 'Check outbound HTTPS to the authority host (proxy, firewall), or raise --timeout.' };
+      return { ...common, id: 'token-timeout', summary: 'The token endpoint did not answer in time', cause: e.message, fix: 'Check outbound HTTPS to the authority host (proxy, firewall), or raise --timeout.' };
     case 'network':
       return { ...common, id: 'token-network', summary: 'The token endpoint could not be reached', cause: e.message, fix: 'Check --authority-host, DNS and outbound HTTPS (port 443); behind a TLS-inspecting proxy pass its CA with --ca-file.' };
     case 'empty-token':

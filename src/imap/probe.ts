@@ -34,6 +34,7 @@ export function isTlsVerifyError(code: string | undefined): boolean {
 class StageClock {
   readonly stages: StageResult[] = [];
   current: StageName = 'connect';
+  private failed = false;
   private started = performance.now();
   private timer?: NodeJS.Timeout;
 
@@ -50,6 +51,8 @@ class StageClock {
   }
 
   pass(detail: string, next?: StageName) {
+    // After a failure imapflow may still deliver a late callback: the run is already decided.
+    if (this.failed) return;
     this.stages.push({ name: this.current, ok: true, ms: this.elapsed(), detail });
     if (next) {
       this.current = next;
@@ -59,6 +62,8 @@ class StageClock {
   }
 
   fail(detail: string) {
+    if (this.failed) return;
+    this.failed = true;
     this.stages.push({ name: this.current, ok: false, ms: this.elapsed(), detail });
     this.stop();
   }
@@ -76,7 +81,8 @@ interface ImapError extends Error {
   code?: string;
   authenticationFailed?: boolean;
   serverResponseCode?: string;
-  response?: string;
+  response?: unknown;
+  responseText?: unknown;
   responseStatus?: string;
   oauthError?: Record<string, unknown>;
   reason?: string;
@@ -152,16 +158,30 @@ export async function probeMailbox(target: ProbeTarget, accessToken: string, red
   signal?.addEventListener('abort', onAbort, { once: true });
 
   const fail = (err: unknown) => {
-    const e = err as ImapError;
+    const e = (err ?? {}) as ImapError;
     evidence.errorCode = e.code ?? (err instanceof NoMechanismError ? 'NO_XOAUTH2' : undefined);
-    evidence.errorMessage = redactor.redact(e.message ?? String(err));
-    if (e.response) evidence.serverResponse = redactor.redact(e.response);
+    evidence.errorMessage = redactor.redact(errorText(e, err));
+    const response = responseText(e);
+    if (response) evidence.serverResponse = redactor.redact(response);
     if (e.serverResponseCode) evidence.serverResponseCode = e.serverResponseCode;
     if (e.oauthError && typeof e.oauthError === 'object') evidence.saslChallenge = redactor.redactValue(e.oauthError);
-    if (e.reason) evidence.bye = redactor.redact(e.reason);
+    // Only a BYE the server really sent: Node's TLS and OpenSSL errors also carry a `reason`
+    // ("wrong version number", "Host: … is not in the cert's altnames"), which is no BYE.
+    const bye = (client as unknown as { byeReason?: unknown }).byeReason;
+    if (typeof bye === 'string' && bye) evidence.bye = redactor.redact(bye);
     const status = /^(NO|BAD)\b/.exec(e.responseStatus ?? '')?.[1] ?? lastTaggedStatus(transcript.lines);
     if (status === 'NO' || status === 'BAD') evidence.serverStatus = status;
     if (timedOut) evidence.timedOut = timedOut;
+    // Bytes before any greeting that are not an IMAP greeting: not an IMAP server (or not at this port).
+    if (!evidence.greeting && clock.current === 'connect') {
+      const first = transcript.lines.find((l) => l.dir === 'S');
+      // Cut short without splitting a \xNN escape.
+      if (first && !/^\* (OK|PREAUTH|BYE)\b/i.test(first.text)) evidence.notImap = { firstLine: first.text.slice(0, 80).replace(/\\(x[0-9a-f]?)?$/, '') };
+    }
+    // The server went away without a word (no NO/BAD, no BYE, no error challenge): no verdict.
+    if (!timedOut && !evidence.serverStatus && !evidence.saslChallenge && !evidence.bye && CONNECTION_LOST.test(evidence.errorCode ?? '')) {
+      evidence.connectionLost = true;
+    }
     clock.fail(redactor.redact(stageFailureText(clock.current, evidence)));
   };
 
@@ -213,12 +233,31 @@ export async function probeMailbox(target: ProbeTarget, accessToken: string, red
   }
 }
 
+const CONNECTION_LOST = /^(ClosedAfterConnectTLS|ClosedAfterConnectText|NoConnection|EConnectionClosed|ECONNRESET|EPIPE|ECONNABORTED)$/;
+
+/** One line: OpenSSL's messages span lines and name source files; its `reason` is the readable part. */
+function errorText(e: ImapError, err: unknown): string {
+  if (/^ERR_SSL_/.test(e.code ?? '') && e.reason) return `TLS handshake failed: ${e.reason}`;
+  return String(e.message ?? err).replace(/\s+/g, ' ').trim();
+}
+
+/** The server's text of a tagged NO/BAD, without tag and status ("AUTHENTICATE failed."). */
+function responseText(e: ImapError): string | undefined {
+  const raw = typeof e.response === 'string' ? e.response : typeof e.responseText === 'string' ? e.responseText : undefined;
+  const text = raw?.replace(/\s+/g, ' ').trim().replace(/^\S+ (?:NO|BAD|OK|BYE)\b ?/i, '');
+  return text || undefined;
+}
+
+/** The status of the tagged reply to the last command sent; a reply with another tag is not it. */
 function lastTaggedStatus(lines: { dir: string; text: string }[]): string | undefined {
+  let tag: string | undefined;
+  for (let i = lines.length - 1; i >= 0 && !tag; i--) if (lines[i]!.dir === 'C') tag = /^(\S+) [A-Za-z]/.exec(lines[i]!.text)?.[1];
+  if (!tag) return undefined;
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i]!;
-    if (line.dir !== 'S') continue;
-    const m = /^(?!\*|\+)\S+ (OK|NO|BAD)\b/.exec(line.text);
-    if (m) return m[1];
+    if (line.dir === 'C') break;
+    const m = /^(\S+) (OK|NO|BAD)\b/.exec(line.text);
+    if (m && m[1] === tag) return m[2];
   }
   return undefined;
 }
@@ -227,7 +266,9 @@ function lastTaggedStatus(lines: { dir: string; text: string }[]): string | unde
 function stageFailureText(stage: StageName, ev: ProbeEvidence): string {
   if (ev.timedOut) return `no answer within the deadline (timed out in ${stage})`;
   if (ev.errorCode === 'NO_XOAUTH2') return `the server does not offer AUTH=XOAUTH2 (offers: ${(ev.capabilities ?? []).filter((c) => c.startsWith('AUTH=')).join(' ') || 'no AUTH= mechanism'})`;
-  if (ev.serverResponse) return `${ev.serverStatus ?? 'server'}: ${ev.serverResponse}`;
+  if (ev.notImap) return `the server sent something that is not IMAP: "${ev.notImap.firstLine}"`;
+  if (ev.serverResponse) return `${ev.serverStatus ?? 'server'} ${ev.serverResponse}`;
   if (ev.bye) return `server said BYE: ${ev.bye}`;
+  if (ev.connectionLost) return `the server closed the connection without an answer (${ev.errorMessage ?? 'connection lost'})`;
   return ev.errorMessage ?? 'failed';
 }

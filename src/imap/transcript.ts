@@ -21,8 +21,16 @@ export function createTranscriptLogger(redactor: Redactor): TranscriptLogger {
     // imapflow masks the SASL response as "(* value hidden *)"; show it the way the seed does.
     text = text.replace(/"?\(\* value hidden \*\)"?/g, '<redacted>');
     if (dir === 'C' && text === '' && entry.comment?.startsWith('Error response')) text = '(empty response: abort the failed SASL exchange)';
-    lines.push({ dir, text: redactor.redact(text) });
+    lines.push({ dir, text: escapeControls(redactor.redact(text)) });
   };
   const ignore = () => undefined;
   return { lines, logger: { trace: ignore, debug: capture, info: ignore, warn: ignore, error: capture, fatal: ignore } };
+}
+
+/**
+ * A server can send anything (a garbage "greeting", binary from a wrong port): control characters
+ * are shown as \xNN so that they cannot move the cursor, clear the screen or retitle the terminal.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

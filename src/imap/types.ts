@@ -34,14 +34,19 @@ export interface ProbeEvidence {
   capabilities?: string[];
   /** AUTHENTICATE itself was answered OK. */
   authenticated: boolean;
-  /** Tagged NO/BAD text of the failing command. */
+  /** Tagged NO/BAD text of the failing command, without tag and status ("AUTHENTICATE failed."). */
   serverResponse?: string;
   serverStatus?: 'NO' | 'BAD';
   /** Response code in brackets, e.g. AUTHENTICATIONFAILED. */
   serverResponseCode?: string;
   /** Decoded SASL error challenge ({"status":"401",…}). */
   saslChallenge?: Record<string, unknown>;
+  /** The text of a BYE the server sent (greeting, or in answer to a command). */
   bye?: string;
+  /** Before any greeting the server sent bytes that are not IMAP (escaped, cut short). */
+  notImap?: { firstLine: string };
+  /** The connection ended without a verdict: no NO/BAD, no BYE, no error challenge, no timeout. */
+  connectionLost?: boolean;
   tls?: { protocol?: string; cipher?: string; peer?: PeerCertificate };
   /** A TLS verification failure, with the certificate that was presented. */
   tlsFailure?: { code: string; peer?: PeerCertificate };

@@ -24,6 +24,8 @@ const SUMMARY_KEYS: (keyof TokenClaims)[] = [
   'aud', 'iss', 'tid', 'appid', 'azp', 'app_displayname', 'oid', 'sub', 'roles', 'scp', 'upn', 'appidacr', 'ver', 'iat', 'nbf', 'exp',
 ];
 
+const MAX_EPOCH_SECONDS = 95_617_584_000; // 5000-01-01
+
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** Payload of a compact JWT, or throws "is not a JWT …". */
@@ -50,7 +52,8 @@ export function summariseClaims(payload: Record<string, unknown>): TokenClaims {
       if (Array.isArray(value)) out[key] = value.filter((r) => typeof r === 'string');
       else if (typeof value === 'string') out[key] = key === 'roles' ? [value] : value;
     } else if (key === 'iat' || key === 'nbf' || key === 'exp') {
-      if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
+      // Seconds since 1970; anything outside 0 … year 5000 is junk (and no valid Date).
+      if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= MAX_EPOCH_SECONDS) out[key] = value;
     } else if (typeof value === 'string') {
       out[key] = value;
     }
@@ -78,6 +81,13 @@ export function normaliseAccessToken(raw: string): string {
   return text;
 }
 
+/** ISO time of a NumericDate claim, or undefined when it is no valid date. */
+export function isoTime(seconds: number | undefined): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return undefined;
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
 export function expiresAt(claims: TokenClaims): string | undefined {
-  return claims.exp ? new Date(claims.exp * 1000).toISOString() : undefined;
+  return isoTime(claims.exp);
 }

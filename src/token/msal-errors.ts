@@ -17,14 +17,27 @@ function field(text: string, name: string): string | undefined {
   return m?.[1]?.trim() || undefined;
 }
 
+/** MSAL writes "Not Available" where the reply had no value. */
+function known(value: string | undefined): string | undefined {
+  return value && !/^not available$/i.test(value) ? value : undefined;
+}
+
+/** Anything to a string without throwing (objects without a prototype included). */
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value instanceof Error) return value.message;
+  return '';
+}
+
 function guidAfter(text: string, label: string): string | undefined {
   return new RegExp(`${label}: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`, 'i').exec(text)?.[1];
 }
 
 export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAfterSeconds?: number; networkError?: string } = {}): TokenError {
-  const e = (err ?? {}) as MsalLikeError;
-  const code = e.errorCode ?? '';
-  const text = (e.errorMessage ?? e.message ?? String(err)).replace(/\s+/g, ' ').trim();
+  const e = (err !== null && typeof err === 'object' ? err : {}) as MsalLikeError;
+  const code = asText(e.errorCode);
+  const text = (asText(e.errorMessage) || asText(e.message) || asText(err)).replace(/\s+/g, ' ').trim();
 
   if (code === 'network_error' || code === 'endpoints_resolution_error') {
     // MSAL swaps in its own message; the network client's reason is the one worth showing.
@@ -36,17 +49,19 @@ export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAf
   const aadsts = aadstsFromText ? Number(aadstsFromText) : Number.isFinite(errorNo) ? errorNo : undefined;
   const rawDescription = field(text, 'Description');
   const description = rawDescription?.replace(/\s*Trace ID:.*$/s, '').trim();
-  if (aadsts !== undefined || (e.status && e.status >= 400)) {
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  if (aadsts !== undefined || (status !== undefined && status >= 400)) {
     return {
       kind: 'server',
       message: description ?? (text || code),
       oauthError: code || undefined,
       aadsts,
       description,
-      httpStatus: e.status ?? extra.httpStatus,
-      correlationId: e.correlationId || guidAfter(text, 'Correlation ID'),
+      httpStatus: status ?? extra.httpStatus,
+      // The ID the server reported (what its logs are searched by) before the one MSAL sent.
+      correlationId: guidAfter(text, 'Correlation ID') || asText(e.correlationId) || undefined,
       traceId: guidAfter(text, 'Trace ID'),
-      timestamp: field(text, 'Timestamp'),
+      timestamp: known(field(text, 'Timestamp')),
       retryAfterSeconds: extra.retryAfterSeconds,
     };
   }

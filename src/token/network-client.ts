@@ -51,9 +51,15 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
             // MSAL turns a non-JSON body into token_parsing_error; keep a hint of what came back.
             parsed = { error: 'non_json_response', error_description: `HTTP ${res.statusCode} with a non-JSON body: ${text.slice(0, 120).replace(/\s+/g, ' ')}` };
           }
+          // MSAL treats a reply without an `error` field as a success, whatever its status (a
+          // 503 with "{}" would become an empty access token): make an HTTP error an error.
+          const status = res.statusCode ?? 0;
+          if (status >= 400 && (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('error' in parsed))) {
+            parsed = { ...(parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}), error: 'http_error', error_description: `HTTP ${status} without an OAuth error in the body` };
+          }
           const headers: Record<string, string> = {};
           for (const [k, val] of Object.entries(res.headers)) if (val !== undefined) headers[k.toLowerCase()] = Array.isArray(val) ? val.join(', ') : val;
-          resolve({ headers, body: parsed as T, status: res.statusCode ?? 0 });
+          resolve({ headers, body: parsed as T, status });
         });
       });
       if (body !== undefined) req.write(body);

@@ -105,7 +105,11 @@ const TABLE: AadstsEntry[] = [
     id: 'aadsts-throttled',
     summary: 'The token endpoint is throttling or temporarily unavailable',
     cause: 'Too many requests in a short time (or a service problem). Nothing is wrong with the configuration.',
-    fix: () => 'Wait (honour Retry-After when given) and retry; cache tokens instead of requesting one per mailbox.',
+    fix: (ctx) => {
+      const after = ctx.token.error?.retryAfterSeconds;
+      const wait = after !== undefined ? `Wait ${after} s (the server's Retry-After)` : 'Wait (honour Retry-After when given)';
+      return `${wait} and retry (--retries N waits and retries); cache tokens (--token-cache) instead of requesting one per run.`;
+    },
   },
   {
     codes: [7000112],
@@ -128,6 +132,12 @@ export const aadstsRules: Rule[] = TABLE.map((entry) => ({
   diagnose: (ctx) => ({ summary: entry.summary, cause: entry.cause, fix: entry.fix(ctx), docs: docsLink(ctx.token.error?.aadsts) }),
 }));
 
+/** The rule for an AADSTS number, if the table has one (a code outranks an HTTP status). */
+export function aadstsRuleFor(code: number | undefined): Rule | undefined {
+  const index = code === undefined ? -1 : TABLE.findIndex((entry) => entry.codes.includes(code));
+  return index >= 0 ? aadstsRules[index] : undefined;
+}
+
 export function docsLink(code: number | undefined): string | undefined {
   return code ? `https://login.microsoftonline.com/error?code=${code}` : undefined;
 }
@@ -143,7 +153,11 @@ export const unknownAadstsRule: Rule = {
     return {
       summary: e.aadsts ? `The token endpoint refused the request (AADSTS${e.aadsts})` : `The token endpoint answered HTTP ${e.httpStatus ?? '?'}${e.oauthError ? ` (${e.oauthError})` : ''}`,
       cause: e.description ?? e.message,
-      fix: e.aadsts ? `Look the code up: ${docsLink(e.aadsts)}` : 'Check --authority-host: it must be the Microsoft identity platform of your cloud.',
+      fix: e.aadsts
+        ? `Look the code up: ${docsLink(e.aadsts)}`
+        : (e.httpStatus ?? 0) >= 500
+          ? 'A server error (or a proxy answering for the server): retry in a few minutes (--retries N does this). If it persists, check --authority-host: it must be the Microsoft identity platform of your cloud.'
+          : 'Check --authority-host: it must be the Microsoft identity platform of your cloud.',
       docs: docsLink(e.aadsts),
     };
   },

@@ -1,6 +1,6 @@
 // Advisory checks of the token's claims, made before connecting. The server decides; these name
 // what it will most likely object to.
-import type { TokenClaims } from '../../token/claims.js';
+import { isoTime, type TokenClaims } from '../../token/claims.js';
 import type { DiagnosisContext, Rule } from '../types.js';
 
 export const IMAP_ROLE = 'IMAP.AccessAsApp';
@@ -106,7 +106,7 @@ export const claimRules: Rule[] = [
       return !!exp && exp * 1000 <= ctx.now.getTime();
     },
     diagnose: (ctx) => ({
-      summary: `The token expired at ${new Date(claimsOf(ctx)!.exp! * 1000).toISOString()}`,
+      summary: `The token expired at ${isoTime(claimsOf(ctx)!.exp) ?? `exp ${claimsOf(ctx)!.exp}`}`,
       cause: 'Access tokens live about an hour; the server rejects an expired one. If it was just issued, this machine\'s clock is wrong.',
       fix: ctx.credential === 'access-token-file' ? 'Get a fresh token (or let the tool request one with a secret or certificate).' : 'Check this machine\'s clock (timedatectl), then run again.',
     }),
@@ -121,7 +121,7 @@ export const claimRules: Rule[] = [
       return !!nbf && nbf * 1000 > ctx.now.getTime() + SKEW_SECONDS * 1000;
     },
     diagnose: (ctx) => ({
-      summary: `The token is not valid before ${new Date(claimsOf(ctx)!.nbf! * 1000).toISOString()}`,
+      summary: `The token is not valid before ${isoTime(claimsOf(ctx)!.nbf) ?? `nbf ${claimsOf(ctx)!.nbf}`}`,
       cause: "This machine's clock is behind the identity platform's by more than five minutes (clock skew).",
       fix: 'Synchronise the clock (timedatectl set-ntp true, or w32tm /resync) and run again.',
     }),

@@ -13,6 +13,10 @@ const psValues = (ctx: DiagnosisContext): ps.PsValues => ({
   mailbox: ctx.user,
 });
 const lines = (...xs: (string | false | undefined)[]) => xs.filter(Boolean).join('\n');
+/** TLS alerts that mean the other end does not speak TLS at all (plain IMAP, HTTP, …). */
+const NOT_TLS = /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST|RECORD_LAYER_FAILURE)$/;
+const CONNECT_CODES = /^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|ECONNREFUSED|NO_XOAUTH2)$/;
+const target = (ctx: DiagnosisContext) => `${ctx.host}:${ctx.probe!.port}`;
 
 const TLS_TEXT: Record<string, string> = {
   CERT_HAS_EXPIRED: 'the server certificate has expired',
@@ -29,7 +33,7 @@ export const imapRules: Rule[] = [
     id: 'imap-timeout',
     stage: 'connect',
     keys: ['timeout', 'timed out'],
-    applies: (ctx) => !!ev(ctx)?.timedOut,
+    applies: (ctx) => !!ev(ctx)?.timedOut && !ev(ctx)?.notImap,
     diagnose: (ctx) => {
       const stage = ev(ctx)!.timedOut!;
       const where: Record<string, string> = {
@@ -44,6 +48,17 @@ export const imapRules: Rule[] = [
         fix: stage === 'connect' ? `Check that outbound TCP ${ctx.probe!.port} to ${ctx.host} is allowed (Test-NetConnection ${ctx.host} -Port ${ctx.probe!.port}), or raise --timeout.` : 'Retry later or raise --timeout; if it persists, check the service health in the Microsoft 365 admin center.',
       };
     },
+  },
+  {
+    id: 'imap-not-imap',
+    stage: 'connect',
+    keys: ['not IMAP', 'garbage', 'unexpected greeting'],
+    applies: (ctx) => failedAt(ctx, 'connect') && !!ev(ctx)?.notImap,
+    diagnose: (ctx) => ({
+      summary: `${target(ctx)} does not speak IMAP: its first line is not an IMAP greeting`,
+      cause: `An IMAP server starts with "* OK …"; this one sent "${ev(ctx)!.notImap!.firstLine}". --host or --port names another service (or a proxy that is not passing IMAP through).`,
+      fix: `Exchange Online: --host outlook.office365.com --port 993 (IMAP over TLS). Check what listens there: openssl s_client -connect ${target(ctx)} -quiet`,
+    }),
   },
   {
     id: 'imap-dns',
@@ -89,23 +104,49 @@ export const imapRules: Rule[] = [
     stage: 'connect',
     keys: ['BYE'],
     applies: (ctx) => !!ctx.probe && !ctx.probe.ok && !!ev(ctx)?.bye && !ev(ctx)?.timedOut,
-    diagnose: (ctx) => ({
-      summary: `The server closed the session with BYE: ${ev(ctx)!.bye}`,
-      cause: 'The server refused or ended the session (overload, maintenance, or a policy on this client).',
-      fix: 'Retry in a few minutes; if it persists, check the Microsoft 365 service health.',
-    }),
+    diagnose: (ctx) => {
+      const stage = ctx.probe!.failedStage;
+      const cause: Record<string, string> = {
+        connect: 'The server refused the session before anything was sent (too many connections from this address, maintenance, or a policy on this client).',
+        capability: 'The server ended the session before authentication (overload, maintenance, or a policy on this client).',
+        authenticate: 'The server ended the session instead of answering AUTHENTICATE: usually after repeated failed logins, or a policy that blocks this client.',
+        mailbox: `The login was accepted, then the server ended the session when asked to open ${ctx.user}: the mailbox may be moving or its server unavailable, or a policy ends sessions for this app.`,
+      };
+      return {
+        summary: `The server closed the session with BYE in the ${stage} stage: ${ev(ctx)!.bye}`,
+        cause: cause[stage ?? ''] ?? 'The server ended the session.',
+        fix: 'Retry in a few minutes (--retries N retries this); if it persists, check the Microsoft 365 service health (admin center → Health → Service health → Exchange Online).',
+      };
+    },
   },
   {
     id: 'imap-connection-lost',
     stage: 'connect',
     keys: ['ECONNRESET', 'closed', 'NoConnection'],
-    applies: (ctx) => !!ctx.probe && !ctx.probe.ok && !ev(ctx)?.timedOut && !ev(ctx)?.bye && !ev(ctx)?.tlsFailure
-      && !ev(ctx)?.serverResponse && !/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|ECONNREFUSED|NO_XOAUTH2)$/.test(code(ctx)),
-    diagnose: (ctx) => ({
-      summary: `The connection failed in the ${ctx.probe!.failedStage} stage: ${ev(ctx)!.errorMessage ?? 'connection lost'}`,
-      cause: 'The server (or something in between) closed the connection or sent something that is not IMAP: check that --host and --port name an IMAP-over-TLS server.',
-      fix: `Exchange Online: --host outlook.office365.com --port 993. Run again with --verbose to see the whole exchange.`,
-    }),
+    applies: (ctx) => !!ctx.probe && !ctx.probe.ok && !ev(ctx)?.timedOut && !ev(ctx)?.bye && !ev(ctx)?.tlsFailure && !ev(ctx)?.notImap
+      && !ev(ctx)?.serverResponse && !ev(ctx)?.saslChallenge && !CONNECT_CODES.test(code(ctx)),
+    diagnose: (ctx) => {
+      const stage = ctx.probe!.failedStage ?? 'connect';
+      const cause: Record<string, string> = {
+        connect: NOT_TLS.test(code(ctx))
+          ? 'The TLS handshake got an answer that is not TLS: the port serves plain text (IMAP with STARTTLS on 143, or HTTP). This tool uses implicit TLS, as Exchange Online does on port 993.'
+          : 'The server (or something in between) closed the connection before an IMAP greeting, or sent something that is not IMAP: check that --host and --port name an IMAP-over-TLS server.',
+        capability: 'The server closed the connection before it listed its capabilities.',
+        authenticate: 'The server closed the connection in answer to AUTHENTICATE, without a NO, BAD or BYE: no verdict on the token. Exchange Online answers a refused token with "NO AUTHENTICATE failed.", so a dropped line usually comes from something in between (a firewall or proxy that inspects IMAP and cuts long command lines: the XOAUTH2 line is about 2–3 KB) or from a server-side fault.',
+        mailbox: `The login was accepted, then the connection was closed without an answer when ${ctx.user} was to be opened.`,
+      };
+      return {
+        summary: `The connection failed in the ${stage} stage: ${ev(ctx)!.errorMessage ?? 'connection lost'}`,
+        cause: cause[stage] ?? 'The connection was closed without an answer.',
+        fix: stage === 'connect' || stage === 'capability'
+          ? 'Exchange Online: --host outlook.office365.com --port 993. Run again with --verbose to see the whole exchange.'
+          : lines(
+            'Run again (--retries N retries dropped connections).',
+            `If it happens every time, look for a firewall or proxy between this machine and ${ctx.host} that inspects IMAP or limits line length, and try from another network.`,
+            'Exchange Online is --host outlook.office365.com --port 993.',
+          ),
+      };
+    },
   },
   {
     id: 'imap-no-xoauth2',
@@ -116,6 +157,20 @@ export const imapRules: Rule[] = [
       summary: 'The server does not offer AUTH=XOAUTH2',
       cause: `Its capabilities: ${(ev(ctx)!.capabilities ?? []).join(' ') || 'none'}. This server does not accept OAuth 2.0 for IMAP, or this is not Exchange Online.`,
       fix: 'Point --host at outlook.office365.com (or your cloud\'s IMAP host). For Exchange Server on-premises, OAuth for IMAP needs hybrid modern authentication.',
+    }),
+  },
+  {
+    id: 'imap-authenticate-bad',
+    stage: 'authenticate',
+    keys: ['BAD', 'Command Error', 'Command Argument Error'],
+    applies: (ctx) => failedAt(ctx, 'authenticate') && ev(ctx)?.serverStatus === 'BAD' && !ev(ctx)?.saslChallenge,
+    diagnose: (ctx) => ({
+      summary: `The server did not accept the AUTHENTICATE command itself: BAD ${ev(ctx)!.serverResponse ?? ''}`.trim(),
+      cause: 'BAD is a protocol error, not a verdict on the token: the server could not parse the command or its SASL string (a malformed or oversized XOAUTH2 string, a user= it cannot read, or a proxy that mangles long lines).',
+      fix: lines(
+        `Check --user (${ctx.user}: the mailbox's primary SMTP address, plain ASCII) and that the token is a bare JWT; run again with --verbose to see the exchange.`,
+        'If a proxy or firewall inspects IMAP between here and the server, check its line-length limit (the XOAUTH2 line is about 2–3 KB).',
+      ),
     }),
   },
   {
@@ -136,7 +191,7 @@ export const imapRules: Rule[] = [
     id: 'imap-auth-rejected-service-principal',
     stage: 'authenticate',
     keys: ['AUTHENTICATE failed', 'NO AUTHENTICATE', 'AUTHENTICATIONFAILED', 'New-ServicePrincipal'],
-    applies: (ctx) => failedAt(ctx, 'authenticate') && ev(ctx)?.serverStatus === 'NO' && !ev(ctx)?.saslChallenge && claimsLookGood(ctx),
+    applies: (ctx) => failedAt(ctx, 'authenticate') && ev(ctx)?.serverStatus === 'NO' && !ev(ctx)?.saslChallenge && !ev(ctx)?.timedOut && claimsLookGood(ctx),
     diagnose: (ctx) => {
       const v = psValues(ctx);
       return {
@@ -160,7 +215,9 @@ export const imapRules: Rule[] = [
     id: 'imap-auth-rejected',
     stage: 'authenticate',
     keys: ['AUTHENTICATE failed', 'NO', 'BAD'],
-    applies: (ctx) => failedAt(ctx, 'authenticate') && !!ev(ctx)?.serverResponse && !ev(ctx)?.saslChallenge && !claimsLookGood(ctx),
+    // A refusal the service-principal rule does not cover: bad-looking claims, or no NO/BAD status.
+    applies: (ctx) => failedAt(ctx, 'authenticate') && !!ev(ctx)?.serverResponse && ev(ctx)?.serverStatus !== 'BAD' && !ev(ctx)?.saslChallenge && !ev(ctx)?.timedOut
+      && (!claimsLookGood(ctx) || ev(ctx)?.serverStatus !== 'NO'),
     diagnose: (ctx) => ({
       summary: `The server rejected the login: ${ev(ctx)!.serverStatus ?? ''} ${ev(ctx)!.serverResponse}`.replace(/\s+/g, ' '),
       cause: ctx.token.claims ? 'The token findings above explain the most likely reason.' : 'The token could not be decoded, so it cannot be checked here.',
