@@ -471,7 +471,14 @@ const IMAP_CASES: Case[] = [
   },
 ];
 
-const CASES: Case[] = [...AADSTS_CASES, ...CLAIM_CASES, ...IMAP_CASES];
+const TOKEN_TRANSPORT_CASES: Case[] = [
+  { name: 'token endpoint timed out', ctx: ctx({ token: tokenError({ kind: 'timeout', message: 'POST login.microsoftonline.com: timed out after 15 s' }) }), id: 'token-timeout', cause: ['timed out after 15 s'], fix: ['--timeout'] },
+  { name: 'token endpoint unreachable', ctx: ctx({ token: tokenError({ kind: 'network', message: 'POST login.microsoftonline.com: socket hang up' }) }), id: 'token-network', cause: ['socket hang up'], fix: ['--ca-file'] },
+  { name: 'token endpoint answered without a token', ctx: ctx({ token: tokenError({ kind: 'empty-token', message: 'the token endpoint answered HTTP 200 without an access token' }) }), id: 'token-empty', fix: ['--authority-host'] },
+  { name: 'the request could not be made', ctx: ctx({ token: tokenError({ kind: 'client', message: 'invalid key' }) }), id: 'token-client-error', cause: ['invalid key'], fix: ['--debug'] },
+];
+
+const CASES: Case[] = [...AADSTS_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...IMAP_CASES];
 
 // ── Coverage of the table ─────────────────────────────────────────────────────────────────────
 describe('RULES', () => {
