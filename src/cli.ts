@@ -87,6 +87,19 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     }),
   );
   program
+    .command('explain')
+    .description('explain an AADSTS code or a server message, offline (exit 0 when something matched, 2 when not)')
+    .argument('<code-or-text...>', 'e.g. AADSTS7000215 or "User is authenticated but not connected"')
+    .option('--json', 'print the matches as JSON')
+    .option('--no-color', 'no colours')
+    .action((words: string[], opts: Record<string, unknown>) =>
+      run(async () => {
+        const { runExplain } = await import('./commands/explain.js');
+        return runExplain(words, opts, createIo(redactor));
+      }),
+    );
+
+  program
     .command('setup')
     .description('print the Exchange Online PowerShell script that lets an app read mailboxes over IMAP')
     .option('--client-id <guid>', 'application (client) ID')

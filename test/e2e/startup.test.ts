@@ -31,3 +31,15 @@ describe('start-up stays light', () => {
     expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('imap-oauth explain (offline)', () => {
+  it('exit 0 with the rule when something matches, 2 when nothing does', () => {
+    const hit = spawnSync(process.execPath, [BIN, 'explain', 'AADSTS7000215'], { encoding: 'utf8' });
+    expect(hit.status).toBe(0);
+    expect(hit.stdout).toContain('[aadsts-invalid-secret]');
+    const miss = spawnSync(process.execPath, [BIN, 'explain', 'banana'], { encoding: 'utf8' });
+    expect(miss.status).toBe(2);
+    const json = spawnSync(process.execPath, [BIN, 'explain', '--json', 'User is authenticated but not connected'], { encoding: 'utf8' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ matched: true, matches: [{ id: 'imap-authenticated-not-connected' }] });
+  });
+});
