@@ -3,6 +3,7 @@
 // evidence the diagnosis rules read.
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
+import type { Config } from '../config/types.js';
 import type { Redactor } from '../redact.js';
 import { decodeExchangeBackend } from './greeting.js';
 import { describeCertificate, fetchPeerCertificate } from './peer-certificate.js';
@@ -10,15 +11,8 @@ import { NoMechanismError, ProbeClient } from './probe-client.js';
 import { createTranscriptLogger } from './transcript.js';
 import type { ProbeEvidence, ProbeResult, StageName, StageResult } from './types.js';
 
-export interface ProbeTarget {
-  user: string;
-  host: string;
-  port: number;
-  folder: string;
-  timeoutMs: number;
-  caPem?: string;
-  insecure: boolean;
-}
+/** One mailbox on one server, with the run's connection settings. */
+export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'folder' | 'timeoutMs' | 'caPem' | 'insecure'>;
 
 const TLS_VERIFY_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',

@@ -15,6 +15,7 @@ import { parseUsersFile } from '../../src/config/users-file.js';
 import { decodeJwtPayload, expiresAt, normaliseAccessToken, summariseClaims } from '../../src/token/claims.js';
 import { toTokenError } from '../../src/token/msal-errors.js';
 import type { TokenError, TokenReport } from '../../src/token/types.js';
+import { mulberry32 } from '../support/prng.js';
 
 const BASE_SEED = Number(process.env.FUZZ_SEED ?? 0x1ea7f00d) >>> 0;
 /** Probe connections in the main run (FUZZ_CONNECTIONS=600 for a longer hunt). */
@@ -23,16 +24,6 @@ const CONNECTIONS = Number(process.env.FUZZ_CONNECTIONS ?? 60);
 const KNOWN_BUGS = process.env.FUZZ_KNOWN_BUGS !== '0';
 
 // ── PRNG and generators ───────────────────────────────────────────────────────────────────────
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

@@ -1,6 +1,7 @@
 // SASL payloads for IMAP: XOAUTH2, OAUTHBEARER (RFC 7628) and the server's error challenge.
 import { describe, expect, it } from 'vitest';
 import {
+import { mulberry32 } from '../support/prng.js';
   buildOauthbearer,
   buildXoauth2,
   decodeErrorChallenge,
@@ -126,19 +127,7 @@ describe('decodeErrorChallenge', () => {
 });
 
 describe('fuzz: decoders fail only with Errors', () => {
-  // mulberry32: a tiny seeded PRNG, so a failure is reproducible.
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
-  const random = prng(0xc0ffee);
+  const random = mulberry32(0xc0ffee);
   const int = (n: number) => Math.floor(random() * n);
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
   const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\x01 ,@.-_\n';
