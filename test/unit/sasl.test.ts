@@ -1,7 +1,7 @@
 // SASL payloads for IMAP: XOAUTH2, OAUTHBEARER (RFC 7628) and the server's error challenge.
 import { describe, expect, it } from 'vitest';
-import {
 import { mulberry32 } from '../support/prng.js';
+import {
   buildOauthbearer,
   buildXoauth2,
   decodeErrorChallenge,
