@@ -1,10 +1,11 @@
 // One mailbox, stage by stage: connect → capability → authenticate → mailbox → logout. Every stage
 // has its own deadline; the result is an ordered list of stages, a redacted transcript and the
 // evidence the diagnosis rules read.
-import { rootCertificates, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import type { Config } from '../config/types.js';
 import type { Redactor } from '../redact.js';
+import { trustContext } from '../tls-trust.js';
 import { decodeExchangeBackend } from './greeting.js';
 import { describeCertificate, fetchPeerCertificate } from './peer-certificate.js';
 import { NoMechanismError, ProbeClient } from './probe-client.js';
@@ -83,11 +84,8 @@ interface ImapError extends Error {
 }
 
 function tlsOptions(t: ProbeTarget) {
-  return {
-    rejectUnauthorized: !t.insecure,
-    minVersion: 'TLSv1.2' as const,
-    ...(t.caPem ? { ca: [...rootCertificates, t.caPem] } : {}),
-  };
+  const secureContext = trustContext(t.caPem);
+  return { rejectUnauthorized: !t.insecure, minVersion: 'TLSv1.2' as const, ...(secureContext ? { secureContext } : {}) };
 }
 
 export async function probeMailbox(target: ProbeTarget, accessToken: string, redactor: Redactor, signal?: AbortSignal): Promise<ProbeResult> {

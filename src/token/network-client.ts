@@ -1,7 +1,7 @@
 // MSAL's own HTTP client (global fetch) has no timeout and cannot be given a CA. This one is
 // node:https with a hard deadline per request and the run's trust store.
 import { request } from 'node:https';
-import { rootCertificates } from 'node:tls';
+import { trustContext } from '../tls-trust.js';
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 
 export interface NetworkClientOptions {
@@ -18,7 +18,7 @@ export interface NetworkClientOptions {
 export const TIMEOUT_MARK = 'timed out after';
 
 export function createNetworkClient(opts: NetworkClientOptions): INetworkModule {
-  const ca = opts.caPem ? [...rootCertificates, opts.caPem] : undefined;
+  const secureContext = trustContext(opts.caPem);
   const send = <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
     opts.onRequest?.(method, url);
     return new Promise((resolve, reject) => {
@@ -26,7 +26,7 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
       const req = request(url, {
         method,
         headers: { ...options?.headers, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) },
-        ca,
+        ...(secureContext ? { secureContext } : {}),
         timeout: opts.timeoutMs,
       });
       const deadline = setTimeout(() => req.destroy(new Error(`${TIMEOUT_MARK} ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
