@@ -166,7 +166,24 @@ export function resolveConfig(input: ResolveInput): Config {
   const sources = new Sources(flags, env, envFile);
   const warnings: string[] = [];
 
+  // What was typed is checked before what is missing: a malformed value is the likelier typo.
   const userList = users(sources, flags, cwd);
+  const connection = {
+    authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, DEFAULTS.authorityHost),
+    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, DEFAULTS.scope),
+    host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, DEFAULTS.host),
+    port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, DEFAULTS.port),
+    folder: optional(sources, '--folder', null, 'folder', v.nonEmpty, DEFAULTS.folder),
+    timeoutMs: optional(sources, '--timeout', null, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
+    concurrency: optional(sources, '--concurrency', null, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),
+    retries: optional(sources, '--retries', null, 'retries', v.intInRange(0, LIMITS.retries), DEFAULTS.retries),
+  };
+  const givenTenant = optional(sources, '--tenant', ENV.tenant, 'tenant', v.tenant, undefined);
+  const givenClientId = optional(sources, '--client-id', ENV.clientId, 'client ID', v.guid, undefined);
+  const json = flags.json === true;
+  const jsonl = flags.jsonl === true;
+  if (json && jsonl) throw new ConfigError('--json and --jsonl cannot be combined: pick one');
+
   const picked = pickCredential(sources);
   if (!picked) {
     throw new ConfigError(
@@ -176,18 +193,11 @@ export function resolveConfig(input: ResolveInput): Config {
   const credential = loadCredential(picked, cwd);
   const needsApp = credential.kind !== 'access-token-file';
   const why = needsApp ? ` (needed to request a token with ${credential.kind === 'certificate' ? 'a certificate' : 'a client secret'})` : '';
-  const tenant = needsApp
-    ? required(sources, '--tenant', ENV.tenant, 'tenant', 'ID', v.tenant, why)
-    : optional(sources, '--tenant', ENV.tenant, 'tenant', v.tenant, undefined);
-  const clientId = needsApp
-    ? required(sources, '--client-id', ENV.clientId, 'client ID', 'GUID', v.guid, why)
-    : optional(sources, '--client-id', ENV.clientId, 'client ID', v.guid, undefined);
+  const tenant = needsApp ? required(sources, '--tenant', ENV.tenant, 'tenant', 'ID', v.tenant, why) : givenTenant;
+  const clientId = needsApp ? required(sources, '--client-id', ENV.clientId, 'client ID', 'GUID', v.guid, why) : givenClientId;
 
   const insecure = flags.insecure === true;
   if (insecure) warnings.push('--insecure: the IMAP server certificate is NOT verified; anyone on the path can read the token');
-  const json = flags.json === true;
-  const jsonl = flags.jsonl === true;
-  if (json && jsonl) throw new ConfigError('--json and --jsonl cannot be combined: pick one');
   const noColor = flags.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
   const forceColor = env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
 
@@ -196,16 +206,9 @@ export function resolveConfig(input: ResolveInput): Config {
     tenant,
     clientId,
     credential,
-    authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, DEFAULTS.authorityHost),
-    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, DEFAULTS.scope),
-    host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, DEFAULTS.host),
-    port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, DEFAULTS.port),
-    folder: optional(sources, '--folder', null, 'folder', v.nonEmpty, DEFAULTS.folder),
-    timeoutMs: optional(sources, '--timeout', null, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
+    ...connection,
     caPem: typeof flags.caFile === 'string' ? readCaFile(flags.caFile, cwd) : undefined,
     insecure,
-    concurrency: optional(sources, '--concurrency', null, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),
-    retries: optional(sources, '--retries', null, 'retries', v.intInRange(0, LIMITS.retries), DEFAULTS.retries),
     tokenCachePath: typeof flags.tokenCache === 'string' ? resolvePath(cwd, v.nonEmpty(flags.tokenCache)) : undefined,
     freshToken: flags.freshToken === true,
     output: {
