@@ -9,6 +9,14 @@ import { createIo } from './io.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
+const MAIN_HELP_AFTER = `\nExit codes:\n${exitCodeHelpText()}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`;
+
+/** The top-level --help text, written to dist/help.txt at build time for the launcher's fast path. */
+export function mainHelpText(): string {
+  const program = buildProgram(async () => undefined, { writeOut: () => undefined, writeErr: () => undefined });
+  return `${program.helpInformation()}${MAIN_HELP_AFTER}\n`;
+}
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function addConnectionOptions(cmd: Command): Command {
@@ -53,7 +61,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .version(version, '-V, --version')
     .exitOverride()
     .configureOutput(output)
-    .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`);
+    .addHelpText('after', MAIN_HELP_AFTER);
 
   addOutputOptions(
     addConnectionOptions(

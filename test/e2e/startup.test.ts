@@ -43,3 +43,13 @@ describe('imap-oauth explain (offline)', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ matched: true, matches: [{ id: 'imap-authenticated-not-connected' }] });
   });
 });
+
+describe('launcher fast path', () => {
+  it('--help from dist/help.txt is what commander prints (imap-oauth help)', () => {
+    const fast = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    const full = spawnSync(process.execPath, [BIN, 'help'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    expect(fast.status).toBe(0);
+    expect(fast.stdout).toContain('Exit codes:');
+    expect(fast.stdout).toBe(full.stdout);
+  });
+});
