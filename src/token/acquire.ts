@@ -54,8 +54,8 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
   const fail = (error: TokenError): TokenResult => ({ report: { source, ok: false, error, ms: elapsed(), requests } });
 
   // Loaded here, not at start-up: --help and config errors never pay for MSAL.
-  const { ConfidentialClientApplication, LogLevel } = await import('@azure/msal-node');
-  const network = createNetworkClient({ timeoutMs: config.timeoutMs, caPem: config.caPem, onRequest: () => requests++, onNetworkError: (m) => (networkError = m) });
+  const { AuthError, ConfidentialClientApplication, LogLevel } = await import('@azure/msal-node');
+  const network = createNetworkClient({ timeoutMs: config.timeoutMs, caPem: config.caPem, onRequest: () => requests++, onNetworkError: (m) => (networkError = m), networkError: (m) => new AuthError('network_error', m, m) });
   const observed: typeof network = {
     sendGetRequestAsync: (url, o) => network.sendGetRequestAsync(url, o),
     sendPostRequestAsync: async (url, o) => {

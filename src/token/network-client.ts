@@ -2,7 +2,8 @@
 // node:https with a hard deadline per request and the run's trust store.
 import { request } from 'node:https';
 import { trustContext } from '../tls-trust.js';
-import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+// Types only: MSAL itself is loaded lazily by acquire.ts, and hands its error class in.
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 
 export interface NetworkClientOptions {
   timeoutMs: number;
@@ -12,6 +13,8 @@ export interface NetworkClientOptions {
   onRequest?: (method: string, url: string) => void;
   /** Called with the reason when a request fails below HTTP (MSAL replaces the message). */
   onNetworkError?: (message: string) => void;
+  /** MSAL's AuthError("network_error", …), the error MSAL expects from a network client. */
+  networkError: (message: string) => Error;
 }
 
 /** Thrown (as MSAL's network_error) when a request misses its deadline. */
@@ -35,7 +38,7 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
         clearTimeout(deadline);
         const message = `${method} ${new URL(url).host}: ${err.message}`;
         opts.onNetworkError?.(message);
-        reject(new AuthError('network_error', message, message));
+        reject(opts.networkError(message));
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];

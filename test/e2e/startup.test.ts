@@ -6,8 +6,8 @@ import { BIN } from '../support/cli.js';
 
 const TRACE = fileURLToPath(new URL('../support/import-trace.mjs', import.meta.url));
 
-function traced(args: string[]) {
-  return spawnSync(process.execPath, ['--import', TRACE, BIN, ...args], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH } });
+function traced(args: string[], input = '') {
+  return spawnSync(process.execPath, ['--import', TRACE, BIN, ...args], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH }, input });
 }
 
 describe('start-up stays light', () => {
@@ -51,5 +51,16 @@ describe('launcher fast path', () => {
     expect(fast.status).toBe(0);
     expect(fast.stdout).toContain('Exit codes:');
     expect(fast.stdout).toBe(full.stdout);
+  });
+});
+
+describe('a ready token does not load MSAL', () => {
+  it('--access-token-file runs never import @azure/msal-node', () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const token = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ aud: 'https://outlook.office365.com', exp: 4102444800 })}.c2lnbmF0dXJl`;
+    const run = traced(['test', '--user', 'a@contoso.com', '--access-token-file', '-', '--host', '127.0.0.1', '--port', '1', '--timeout', '1'], token);
+    expect(run.status, run.stdout).toBe(4); // it got as far as connecting (nothing listens on port 1)
+    expect(run.stderr).toMatch(/HEAVY-IMPORT .*imapflow/);
+    expect(run.stderr).not.toMatch(/HEAVY-IMPORT .*msal-node/);
   });
 });
