@@ -5,8 +5,48 @@ export const REDACTED = '<redacted>';
 
 const MIN_SECRET_LENGTH = 4; // shorter values would redact ordinary words
 
+/**
+ * The base64 text that any encoding of a string containing `secret` must contain: base64 works in
+ * 3-byte groups, so the secret's bytes land at one of three alignments, and for each alignment the
+ * characters made only of the secret's bits are fixed. Hiding these three cores hides the secret
+ * inside any base64 payload (a SASL string for any user, say) without registering each payload.
+ */
+export function base64Cores(secret: string, alphabet: 'base64' | 'base64url' = 'base64'): string[] {
+  const bytes = Buffer.from(secret);
+  const cores: string[] = [];
+  for (let shift = 0; shift < 3; shift++) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString(alphabet);
+    const start = Math.ceil((shift * 8) / 6);
+    const end = Math.floor(((shift + bytes.length) * 8) / 6);
+    const core = encoded.slice(start, end);
+    if (core.length >= MIN_SECRET_LENGTH * 2) cores.push(core);
+  }
+  return cores;
+}
+
+const BASE64_CHAR = /[A-Za-z0-9+/_=-]/;
+
+/** Replaces every base64 run that contains `core` with REDACTED, in linear time. */
+function redactRunsAround(text: string, core: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(core); at >= 0; at = text.indexOf(core, from)) {
+    let start = at;
+    while (start > from && BASE64_CHAR.test(text[start - 1]!)) start--;
+    let end = at + core.length;
+    while (end < text.length && BASE64_CHAR.test(text[end]!)) end++;
+    out += text.slice(from, start) + REDACTED;
+    from = end;
+  }
+  return out + text.slice(from);
+}
+
 export class Redactor {
   private readonly needles = new Set<string>();
+  /** Base64 cores: the whole base64 run around one is a payload carrying the secret. */
+  private readonly cores = new Set<string>();
+  /** Longest first, so a long form is replaced whole before a shorter needle cuts into it. */
+  private ordered: string[] = [];
 
   /** Registers a secret and the encoded forms it may appear in. */
   add(secret: string | undefined | null): this {
@@ -18,22 +58,28 @@ export class Redactor {
       Buffer.from(secret).toString('base64'),
       Buffer.from(secret).toString('base64url'),
     ];
+    const before = this.needles.size;
     for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) this.needles.add(form);
+    for (const core of [...base64Cores(secret, 'base64'), ...base64Cores(secret, 'base64url')]) this.cores.add(core);
+    if (this.needles.size !== before) this.ordered = [...this.needles].sort((a, b) => b.length - a.length);
     return this;
   }
 
-  /** Registers a SASL payload: the string itself and its base64, plus the token inside. */
+  /**
+   * Registers a SASL payload whole. Registering the token alone already hides it inside any
+   * base64 payload (see base64Cores); this also hides the raw string's user= part.
+   */
   addSasl(raw: string, token: string): this {
     this.add(token);
     this.needles.add(raw);
-    this.needles.add(Buffer.from(raw).toString('base64'));
+    this.ordered = [...this.needles].sort((a, b) => b.length - a.length);
     return this;
   }
 
   redact(text: string): string {
     let out = text;
-    // Longest first, so a base64 form is replaced whole before a shorter needle cuts into it.
-    for (const needle of [...this.needles].sort((a, b) => b.length - a.length)) {
+    for (const core of this.cores) if (out.includes(core)) out = redactRunsAround(out, core);
+    for (const needle of this.ordered) {
       if (out.includes(needle)) out = out.split(needle).join(REDACTED);
     }
     return redactTokenShapes(out);

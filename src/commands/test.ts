@@ -17,7 +17,6 @@ import { createProgress } from '../report/progress.js';
 import { renderSummary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
 import { exitCodeFor, runExitCode, type MailboxResult, type RunResult } from '../result.js';
-import { buildXoauth2 } from '../sasl.js';
 import { acquireToken } from '../token/acquire.js';
 import type { TokenReport, TokenResult } from '../token/types.js';
 
@@ -90,7 +89,6 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
         if (!accessToken) {
           return { user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user)) };
         }
-        redactor.addSasl(buildXoauth2(user, accessToken), accessToken);
         const probe = await probeWithRetries(config, user, accessToken, redactor, controller.signal);
         if (probe.evidence.interrupted) return null;
         return {

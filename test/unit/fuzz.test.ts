@@ -157,7 +157,6 @@ describe('fuzz: SASL decoders', () => {
       }
     }
     expect(problems).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it('round trip: whatever user and token go in (no control characters) come back out', () => {
@@ -215,7 +214,6 @@ describe('fuzz: decodeExchangeBackend', () => {
       }
     }
     expect(problems).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(3000);
   });
 });
 
@@ -272,7 +270,6 @@ describe('fuzz: toTokenError', () => {
       check(err, i, problems);
     }
     expect(problems).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(3000);
   });
 
   it('random objects: string/null/missing text fields, string or number errorNo/status', () => {
@@ -347,7 +344,6 @@ describe('fuzz: token claims', () => {
       }
     }
     expect(problems).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('summariseClaims: any JSON object → only known claims, each of its type', () => {
@@ -418,7 +414,6 @@ describe('fuzz: parseUsersFile', () => {
       }
     }
     expect(problems).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
 
@@ -522,7 +517,6 @@ describe('fuzz: diagnose', () => {
   it('3000 random contexts (timestamps within the Date range): never throws, always well-formed findings', () => {
     const started = performance.now();
     expect(run(BASE_SEED ^ 0xd1a6, 3000, true)).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('random contexts with any finite exp/nbf: never throws', () => {
@@ -932,11 +926,11 @@ describe('fuzz: probeMailbox against a random IMAP server', () => {
     expect(deep, JSON.stringify(stats)).toBeGreaterThan(3);
   }, Math.max(20_000, CONNECTIONS * 400));
 
-  it('redact() of a 20 KB server line made of "eyJ-" takes under 50 ms', () => {
-    const line = `* OK ${'eyJ-'.repeat(5_000)}`;
-    const started = performance.now();
-    new Redactor().redact(line);
-    expect(performance.now() - started).toBeLessThan(50);
+  // Quadratic redaction took ~26 s on this input; linear takes milliseconds. The test's own
+  // timeout is the hang guard (no timed assertion).
+  it('redact() of a 400 KB server line made of "eyJ-" returns (hang guard: the test timeout)', { timeout: 5_000 }, () => {
+    const line = `* OK ${'eyJ-'.repeat(100_000)}`;
+    expect(new Redactor().redact(line)).toBe(line);
   });
 
   it('a deeply nested SASL error challenge: probeMailbox resolves with a result', async () => {

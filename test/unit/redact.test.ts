@@ -137,3 +137,20 @@ describe('redactValue', () => {
     expect(out.message).toBe(`secret is ${REDACTED}`);
   });
 });
+
+describe('base64 payloads carrying a registered secret', () => {
+  it('hide the whole base64 run for any user, with only the token registered', () => {
+    const token = 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJodHRwczovL291dGxvb2sifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+    const r = new Redactor().add(token);
+    for (const user of ['a@contoso.com', 'ab@contoso.com', 'abc@contoso.com']) {
+      const line = `C: 2 AUTHENTICATE XOAUTH2 ${Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`).toString('base64')}`;
+      expect(r.redact(line)).toBe('C: 2 AUTHENTICATE XOAUTH2 <redacted>');
+    }
+  });
+
+  it('handle long lines (hang guard: the test timeout)', { timeout: 5_000 }, () => {
+    const r = new Redactor().add('a-secret-value-1234567890');
+    const out = r.redact(`${'QUJD'.repeat(50_000)} ${Buffer.from('xx a-secret-value-1234567890 yy').toString('base64')}`);
+    expect(out.endsWith(' <redacted>')).toBe(true);
+  });
+});
