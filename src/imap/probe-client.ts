@@ -15,6 +15,9 @@ export interface ProbeHooks {
 /** The parts of imapflow's internals this subclass relies on (checked against imapflow 2.10). */
 interface ImapFlowInternals {
   greeting?: string;
+  socket?: { destroyed: boolean; write(data: string, cb: (err?: Error | null) => void): boolean };
+  tagCounter: number;
+  log: { debug(entry: { src: string; msg: string }): void };
   state: unknown;
   states: { AUTHENTICATED: unknown };
   authenticated: boolean | string;
@@ -58,6 +61,25 @@ export class ProbeClient extends ImapFlow {
     self.state = self.states.AUTHENTICATED;
     this.hooks.onAuthenticated();
     self.usable = true;
+  }
+
+  /**
+   * Writes LOGOUT with the next tag and resolves once it is handed to the network, without
+   * waiting for the reply (imapflow's logout() waits for it). False when the socket is gone.
+   */
+  sendLogout(): Promise<boolean> {
+    const self = this.internals;
+    const socket = self.socket;
+    if (!socket || socket.destroyed) return Promise.resolve(false);
+    const tag = (++self.tagCounter).toString(16).toUpperCase();
+    self.log.debug({ src: 'c', msg: `${tag} LOGOUT` }); // into the transcript, like every command
+    return new Promise((resolve) => {
+      try {
+        socket.write(`${tag} LOGOUT\r\n`, (err) => resolve(!err));
+      } catch {
+        resolve(false);
+      }
+    });
   }
 
   /** EXAMINE the folder; no LIST/LSUB first (imapflow's mailboxOpen sends both). */

@@ -69,6 +69,8 @@ describe('imap-oauth test against Dovecot and the identity stand-in', () => {
     expect(client).toEqual(['AUTHENTICATE XOAUTH2 <redacted>', 'EXAMINE INBOX', 'LOGOUT']);
     const greeting = json(run).results[0].transcript[0].text;
     expect(greeting).toMatch(/^\* OK \[CAPABILITY .*AUTH=OAUTHBEARER/);
+    // LOGOUT is not waited for, but it reaches the server: Dovecot logs a clean logout.
+    await expect.poll(() => world.dovecot.log(), { timeout: 5000 }).toMatch(/imap\(someone@contoso\.com\).*Logged out/);
   });
 
   it('passes with a certificate (PS256 assertion verified by the stand-in)', async () => {
