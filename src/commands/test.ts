@@ -18,7 +18,7 @@ import { renderSummary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
 import { exitCodeFor, runExitCode, type MailboxResult, type RunResult } from '../result.js';
 import { acquireToken } from '../token/acquire.js';
-import type { TokenReport, TokenResult } from '../token/types.js';
+import { tokenErrorLine, type TokenReport, type TokenResult } from '../token/types.js';
 
 export interface TestOptions {
   title?: string;
@@ -31,7 +31,7 @@ function tokenStage(token: TokenReport) {
   const e = token.error;
   const detail = token.ok
     ? `acquired (${SOURCE_TEXT[token.source]}${token.fromCache ? ', from the token cache' : ''})`
-    : `${e?.aadsts ? `AADSTS${e.aadsts}: ` : ''}${e?.description ?? e?.message ?? 'failed'}`;
+    : tokenErrorLine(e);
   return { name: 'token' as const, ok: token.ok, ms: token.ms, detail };
 }
 
@@ -47,7 +47,7 @@ async function tokenWithRetries(config: Config, signal: AbortSignal): Promise<To
   return result;
 }
 
-async function probeWithRetries(config: Config, user: string, token: string, redactor: Redactor, signal: AbortSignal): Promise<ProbeResult> {
+async function probeWithRetries(config: Config, user: string, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal): Promise<ProbeResult> {
   const target = { user, host: config.host, port: config.port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure };
   let probe = await probeMailbox(target, token, redactor, signal);
   for (let attempt = 0; attempt < config.retries && !probe.ok && isTransientProbeFailure(probe.evidence) && !signal.aborted; attempt++) {
@@ -72,24 +72,38 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
   process.on('SIGINT', onSigint);
 
   try {
-    const { report: token, token: accessToken } = await tokenWithRetries(config, controller.signal);
-    if (accessToken) redactor.add(accessToken);
+    // The token is requested while the first connections open: AUTHENTICATE waits for it, so its
+    // round trips overlap TCP, TLS and the greeting instead of coming before them.
+    const tokenResult = tokenWithRetries(config, controller.signal);
+    let settled: TokenResult | undefined;
+    const accessToken = tokenResult.then(
+      (result) => {
+        settled = result;
+        if (result.token) redactor.add(result.token);
+        return result.token;
+      },
+      () => undefined, // the error itself surfaces where tokenResult is awaited
+    );
 
     const batch = config.users.length > 1;
     const progress = config.output.progress ? createProgress(config.users.length) : null;
     const slots: (MailboxResult | undefined)[] = new Array(config.users.length);
-    const context = (user: string): DiagnosisContext => ({
+    const context = (user: string, token: TokenReport): DiagnosisContext => ({
       user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, credential: config.credential.kind, token, now: new Date(),
+    });
+    const tokenFailure = (user: string, token: TokenReport): MailboxResult => ({
+      user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user, token)),
     });
 
     await runPool(
       config.users,
       config.concurrency,
       async (user): Promise<MailboxResult | null> => {
-        if (!accessToken) {
-          return { user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user)) };
-        }
+        // Once the token is known to be missing, no more connections are opened.
+        if (settled && !settled.token) return tokenFailure(user, settled.report);
         const probe = await probeWithRetries(config, user, accessToken, redactor, controller.signal);
+        const { report: token, token: haveToken } = await tokenResult;
+        if (!haveToken) return tokenFailure(user, token);
         if (probe.evidence.interrupted) return null;
         return {
           user,
@@ -100,7 +114,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
           failedStage: probe.failedStage,
           stages: [tokenStage(token), ...probe.stages],
           transcript: probe.transcript,
-          diagnosis: diagnose({ ...context(user), probe }),
+          diagnosis: diagnose({ ...context(user, token), probe }),
           backend: probe.evidence.backend,
           messages: probe.evidence.mailbox?.exists,
           evidence: probe.evidence,
@@ -119,6 +133,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
       controller.signal,
     );
     progress?.clear();
+    const { report: token } = await tokenResult;
 
     const results = slots.filter((r): r is MailboxResult => !!r);
     const interrupted = config.users.length - results.length;

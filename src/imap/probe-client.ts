@@ -8,6 +8,8 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 export interface ProbeHooks {
   onGreeting(greeting: string): void;
   onCapabilities(capabilities: string[]): void;
+  /** Capabilities are in; the token may still be on its way (the two are fetched in parallel). */
+  onReadyForToken(): void;
   onAuthenticateStart(): void;
   onAuthenticated(): void;
 }
@@ -30,11 +32,16 @@ export class NoMechanismError extends Error {
   readonly code = 'NO_XOAUTH2';
 }
 
+/** The token request failed while the connection was being set up: the token stage reports it. */
+export class TokenUnavailableError extends Error {
+  readonly code = 'TOKEN_UNAVAILABLE';
+}
+
 export class ProbeClient extends ImapFlow {
   constructor(
     options: ImapFlowOptions,
     private readonly hooks: ProbeHooks,
-    private readonly credentials: { user: string; accessToken: string },
+    private readonly credentials: { user: string; accessToken: Promise<string | undefined> },
   ) {
     super(options);
   }
@@ -54,8 +61,14 @@ export class ProbeClient extends ImapFlow {
     if (!this.capabilities.has('AUTH=XOAUTH2')) throw new NoMechanismError('the server does not offer AUTH=XOAUTH2');
     // imapflow picks OAUTHBEARER whenever offered; the check is about XOAUTH2 (as Exchange uses).
     this.capabilities.delete('AUTH=OAUTHBEARER');
+    this.hooks.onReadyForToken();
+    const accessToken = await this.credentials.accessToken;
+    if (!accessToken) {
+      await this.sendLogout(); // leave cleanly: there is nothing to authenticate with
+      throw new TokenUnavailableError('no access token');
+    }
     this.hooks.onAuthenticateStart();
-    const user = await self.run('AUTHENTICATE', this.credentials.user, { accessToken: this.credentials.accessToken });
+    const user = await self.run('AUTHENTICATE', this.credentials.user, { accessToken });
     if (!user) throw new Error('AUTHENTICATE did not complete');
     self.authenticated = true;
     self.state = self.states.AUTHENTICATED;

@@ -45,15 +45,22 @@ class StageClock {
     this.timer = setTimeout(() => this.onTimeout(this.current), this.timeoutMs);
   }
 
-  pass(detail: string, next?: StageName) {
+  /** Closes the current stage; `next` starts at once (its deadline armed unless `armed` is false). */
+  pass(detail: string, next?: StageName, armed = true) {
     // After a failure imapflow may still deliver a late callback: the run is already decided.
     if (this.failed) return;
     this.stages.push({ name: this.current, ok: true, ms: this.elapsed(), detail });
-    if (next) {
-      this.current = next;
-      this.started = performance.now();
-      this.arm();
-    } else this.stop();
+    if (next) this.enter(next, armed);
+    else this.stop();
+  }
+
+  /** (Re)starts a stage: its time and its deadline count from now. */
+  enter(stage: StageName, armed = true) {
+    if (this.failed) return;
+    this.current = stage;
+    this.started = performance.now();
+    if (armed) this.arm();
+    else this.stop();
   }
 
   fail(detail: string) {
@@ -88,7 +95,16 @@ function tlsOptions(t: ProbeTarget) {
   return { rejectUnauthorized: !t.insecure, minVersion: 'TLSv1.2' as const, ...(secureContext ? { secureContext } : {}) };
 }
 
-export async function probeMailbox(target: ProbeTarget, accessToken: string, redactor: Redactor, signal?: AbortSignal): Promise<ProbeResult> {
+/**
+ * `accessToken` may be a promise: the connection is opened while the token is requested, and
+ * AUTHENTICATE waits for it (the token's round trips overlap TCP, TLS and the greeting).
+ */
+export async function probeMailbox(
+  target: ProbeTarget,
+  accessToken: string | Promise<string | undefined>,
+  redactor: Redactor,
+  signal?: AbortSignal,
+): Promise<ProbeResult> {
   const transcript = createTranscriptLogger(redactor);
   const evidence: ProbeEvidence = { authenticated: false };
   let timedOut: StageName | undefined;
@@ -105,7 +121,6 @@ export async function probeMailbox(target: ProbeTarget, accessToken: string, red
       port: target.port,
       secure: true,
       servername,
-      auth: { user: target.user, accessToken },
       logger: transcript.logger as never,
       tls: tlsOptions(target),
       connectionTimeout: target.timeoutMs,
@@ -128,16 +143,20 @@ export async function probeMailbox(target: ProbeTarget, accessToken: string, red
       onCapabilities(capabilities) {
         evidence.capabilities = capabilities;
       },
-      onAuthenticateStart() {
+      onReadyForToken() {
         const sasl = evidence.capabilities?.includes('SASL-IR') ? ', SASL-IR' : '';
-        clock.pass(`AUTH=XOAUTH2 offered${sasl}`, 'authenticate');
+        // Waiting for the token belongs to no server stage: its own deadline bounds it.
+        clock.pass(`AUTH=XOAUTH2 offered${sasl}`, 'authenticate', false);
+      },
+      onAuthenticateStart() {
+        clock.enter('authenticate');
       },
       onAuthenticated() {
         evidence.authenticated = true;
         clock.pass('AUTHENTICATE XOAUTH2 accepted', 'mailbox');
       },
     },
-    { user: target.user, accessToken },
+    { user: target.user, accessToken: Promise.resolve(accessToken) },
   );
   client.on('error', () => undefined); // failures arrive through the awaited calls
   // Ctrl-C: leave politely (LOGOUT when logged in), then drop the connection.

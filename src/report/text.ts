@@ -3,7 +3,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Diagnosis } from '../diagnose/index.js';
 import type { MailboxResult, RunResult } from '../result.js';
-import type { TokenReport } from '../token/types.js';
+import { tokenErrorLine, type TokenReport } from '../token/types.js';
 
 export interface TextOptions {
   color: boolean;
@@ -32,7 +32,7 @@ function tokenSection(t: TokenReport, c: ChalkInstance, verbose: boolean): strin
   out.push(c.bold('Token') + c.dim(`  (${how})`));
   if (!t.ok) {
     const e = t.error!;
-    out.push(`  ${c.red('✖')} ${e.aadsts ? `AADSTS${e.aadsts}: ` : ''}${e.description ?? e.message}`);
+    out.push(`  ${c.red('✖')} ${tokenErrorLine(e)}`);
     const ids = [e.httpStatus && `HTTP ${e.httpStatus}`, e.oauthError, e.correlationId && `Correlation ID ${e.correlationId}`, e.traceId && `Trace ID ${e.traceId}`, e.timestamp && `at ${e.timestamp}`].filter(Boolean);
     if (ids.length) out.push(c.dim(`    ${ids.join(' · ')}`));
     return out;

@@ -40,3 +40,10 @@ export interface TokenResult {
   /** The access token; kept apart from the report so it cannot be serialised by accident. */
   token?: string;
 }
+
+/** One line for a token error: "AADSTS7000215: Invalid client secret …" (the code once). */
+export function tokenErrorLine(e: TokenError | undefined): string {
+  if (!e) return 'failed';
+  const text = e.description ?? e.message;
+  return e.aadsts && !text.startsWith(`AADSTS${e.aadsts}`) ? `AADSTS${e.aadsts}: ${text}` : text;
+}
