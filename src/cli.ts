@@ -38,6 +38,7 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--host <host>', 'IMAP host [env IMAP_OAUTH_HOST] (default: outlook.office365.com)')
     .option('--port <n>', 'IMAP port, implicit TLS [env IMAP_OAUTH_PORT] (default: 993)')
     .option('--folder <name>', 'folder to open read-only (default: INBOX)')
+    .option('--mech <name>', 'SASL mechanism: xoauth2 (Exchange Online) or oauthbearer (RFC 7628) (default: xoauth2)')
     .option('--timeout <seconds>', 'deadline for each network step (default: 15)')
     .option('--ca-file <path>', 'trust this CA (PEM) in addition to the system ones')
     .option('--insecure', 'do not verify the IMAP server certificate (lab use only)')

@@ -105,7 +105,7 @@ const MAX_DEPTH = 32;
 // hidden regardless. A single backtracking regex is quadratic on long runs such as "eyJ-eyJ-…"
 // (a hostile server can send those), so runs are split at the dots and checked segment-wise.
 const BASE64URL_RUN = /[A-Za-z0-9_.-]{20,}/g;
-const BEARER = /(Bearer\s+)(?!<redacted>)[A-Za-z0-9._~+/=-]{8,}/gi;
+const BEARER = /\b(Bearer\s+)(?!<redacted>)[A-Za-z0-9._~+/=-]{8,}/gi; // \b: not the BEARER in OAUTHBEARER
 
 function redactJwtsInRun(run: string): string {
   if (!run.includes('eyJ')) return run;

@@ -45,7 +45,7 @@ const STAGE_EXIT: Record<StageName, ExitCode> = {
  */
 export function exitCodeFor(stage: StageName | null, evidence?: ProbeEvidence): ExitCode {
   if (!stage) return ExitCode.OK;
-  if (stage === 'capability' && evidence?.errorCode !== 'NO_XOAUTH2') return ExitCode.CONNECTION;
+  if (stage === 'capability' && evidence?.errorCode !== 'NO_MECHANISM') return ExitCode.CONNECTION;
   if (stage === 'authenticate' && evidence?.connectionLost) return ExitCode.CONNECTION;
   return STAGE_EXIT[stage];
 }

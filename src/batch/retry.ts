@@ -16,7 +16,7 @@ export function isTransientTokenError(e: TokenError | undefined): boolean {
 
 /** A dropped connection or a BYE before authentication finished; never a NO/BAD to AUTHENTICATE. */
 export function isTransientProbeFailure(ev: ProbeEvidence): boolean {
-  if (ev.serverStatus || ev.tlsFailure || ev.notImap || ev.errorCode === 'NO_XOAUTH2' || ev.timedOut) return false;
+  if (ev.serverStatus || ev.tlsFailure || ev.notImap || ev.errorCode === 'NO_MECHANISM' || ev.timedOut) return false;
   if (ev.bye && /(server|service).*(unavailable|busy)|try again|closed/i.test(ev.bye)) return true;
   return TRANSIENT_SOCKET.test(ev.errorCode ?? '');
 }

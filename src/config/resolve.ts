@@ -177,6 +177,7 @@ export function resolveConfig(input: ResolveInput): Config {
     timeoutMs: optional(sources, '--timeout', null, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
     concurrency: optional(sources, '--concurrency', null, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),
     retries: optional(sources, '--retries', null, 'retries', v.intInRange(0, LIMITS.retries), DEFAULTS.retries),
+    mech: optional(sources, '--mech', null, 'mechanism', v.mechanism, 'XOAUTH2' as const),
   };
   const givenTenant = optional(sources, '--tenant', ENV.tenant, 'tenant', v.tenant, undefined);
   const givenClientId = optional(sources, '--client-id', ENV.clientId, 'client ID', v.guid, undefined);

@@ -1,5 +1,7 @@
 import type { LoadedCertificate } from '../token/certificate.js';
 
+export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
+
 export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file';
 
 export type Credential =
@@ -39,6 +41,8 @@ export interface Config {
   /** Extra trusted CA certificates (PEM) for every TLS connection. */
   caPem?: string;
   insecure: boolean;
+  /** SASL mechanism: XOAUTH2 (what Exchange Online offers) or OAUTHBEARER (RFC 7628). */
+  mech: SaslMechanism;
   /** Mailboxes probed at once. */
   concurrency: number;
   /** Extra attempts for transient failures only. */

@@ -87,6 +87,12 @@ export function scope(value: string): string {
   return v;
 }
 
+export function mechanism(value: string): 'XOAUTH2' | 'OAUTHBEARER' {
+  const v = value.trim().toUpperCase();
+  if (v !== 'XOAUTH2' && v !== 'OAUTHBEARER') throw new Error('expected xoauth2 or oauthbearer');
+  return v;
+}
+
 export function intInRange(min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);

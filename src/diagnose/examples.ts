@@ -50,7 +50,7 @@ const EXAMPLES: Record<string, () => DiagnosisContext> = {
   'imap-tls-untrusted': () => imap('connect', { errorCode: 'SELF_SIGNED_CERT_IN_CHAIN', tlsFailure: { code: 'SELF_SIGNED_CERT_IN_CHAIN' } }),
   'imap-bye': () => imap('mailbox', { authenticated: true, bye: 'Connection is closed. 13' }),
   'imap-connection-lost': () => imap('authenticate', { errorCode: 'ECONNRESET', errorMessage: 'socket hang up', connectionLost: true }),
-  'imap-no-xoauth2': () => imap('capability', { errorCode: 'NO_XOAUTH2', capabilities: ['IMAP4rev1', 'AUTH=PLAIN'] }),
+  'imap-no-mechanism': () => imap('capability', { errorCode: 'NO_MECHANISM', capabilities: ['IMAP4rev1', 'AUTH=PLAIN'] }),
   'imap-authenticate-bad': () => imap('authenticate', { serverStatus: 'BAD', serverResponse: 'Command Error. 10' }),
   'imap-sasl-error-challenge': () => imap('authenticate', { serverStatus: 'NO', serverResponse: 'AUTHENTICATE failed.', saslChallenge: { status: '401', schemes: 'bearer', scope: 'https://outlook.office365.com/.default' } }),
   'imap-auth-rejected-service-principal': () => imap('authenticate', { serverStatus: 'NO', serverResponse: 'AUTHENTICATE failed.' }),

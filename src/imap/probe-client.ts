@@ -29,7 +29,7 @@ interface ImapFlowInternals {
 }
 
 export class NoMechanismError extends Error {
-  readonly code = 'NO_XOAUTH2';
+  readonly code = 'NO_MECHANISM';
 }
 
 /** The token request failed while the connection was being set up: the token stage reports it. */
@@ -41,7 +41,7 @@ export class ProbeClient extends ImapFlow {
   constructor(
     options: ImapFlowOptions,
     private readonly hooks: ProbeHooks,
-    private readonly credentials: { user: string; accessToken: Promise<string | undefined> },
+    private readonly credentials: { user: string; accessToken: Promise<string | undefined>; mech: 'XOAUTH2' | 'OAUTHBEARER' },
   ) {
     super(options);
   }
@@ -58,9 +58,10 @@ export class ProbeClient extends ImapFlow {
     const caps = await self.run('CAPABILITY');
     if (caps === false && this.capabilities.size === 0) throw Object.assign(new Error('CAPABILITY failed'), { code: 'NoConnection' });
     this.hooks.onCapabilities([...this.capabilities.keys()]);
-    if (!this.capabilities.has('AUTH=XOAUTH2')) throw new NoMechanismError('the server does not offer AUTH=XOAUTH2');
-    // imapflow picks OAUTHBEARER whenever offered; the check is about XOAUTH2 (as Exchange uses).
-    this.capabilities.delete('AUTH=OAUTHBEARER');
+    const mech = this.credentials.mech;
+    if (!this.capabilities.has(`AUTH=${mech}`)) throw new NoMechanismError(`the server does not offer AUTH=${mech}`);
+    // imapflow picks OAUTHBEARER whenever offered and XOAUTH2 otherwise: hide the one not asked for.
+    for (const other of mech === 'XOAUTH2' ? ['AUTH=OAUTHBEARER'] : ['AUTH=XOAUTH2', 'AUTH=XOAUTH']) this.capabilities.delete(other);
     this.hooks.onReadyForToken();
     const accessToken = await this.credentials.accessToken;
     if (!accessToken) {

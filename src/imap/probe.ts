@@ -13,7 +13,7 @@ import { createTranscriptLogger } from './transcript.js';
 import type { ProbeEvidence, ProbeResult, StageName, StageResult } from './types.js';
 
 /** One mailbox on one server, with the run's connection settings. */
-export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'folder' | 'timeoutMs' | 'caPem' | 'insecure'>;
+export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'folder' | 'timeoutMs' | 'caPem' | 'insecure'> & { mech?: Config['mech'] };
 
 const TLS_VERIFY_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
@@ -106,7 +106,8 @@ export async function probeMailbox(
   signal?: AbortSignal,
 ): Promise<ProbeResult> {
   const transcript = createTranscriptLogger(redactor);
-  const evidence: ProbeEvidence = { authenticated: false };
+  const mech = target.mech ?? 'XOAUTH2';
+  const evidence: ProbeEvidence = { authenticated: false, mechanism: mech };
   let timedOut: StageName | undefined;
   let client: ProbeClient | undefined;
   const clock = new StageClock(target.timeoutMs, (stage) => {
@@ -146,17 +147,17 @@ export async function probeMailbox(
       onReadyForToken() {
         const sasl = evidence.capabilities?.includes('SASL-IR') ? ', SASL-IR' : '';
         // Waiting for the token belongs to no server stage: its own deadline bounds it.
-        clock.pass(`AUTH=XOAUTH2 offered${sasl}`, 'authenticate', false);
+        clock.pass(`AUTH=${mech} offered${sasl}`, 'authenticate', false);
       },
       onAuthenticateStart() {
         clock.enter('authenticate');
       },
       onAuthenticated() {
         evidence.authenticated = true;
-        clock.pass('AUTHENTICATE XOAUTH2 accepted', 'mailbox');
+        clock.pass(`AUTHENTICATE ${mech} accepted`, 'mailbox');
       },
     },
-    { user: target.user, accessToken: Promise.resolve(accessToken) },
+    { user: target.user, accessToken: Promise.resolve(accessToken), mech },
   );
   client.on('error', () => undefined); // failures arrive through the awaited calls
   // Ctrl-C: leave politely (LOGOUT when logged in), then drop the connection.
@@ -170,7 +171,7 @@ export async function probeMailbox(
 
   const fail = (err: unknown) => {
     const e = (err ?? {}) as ImapError;
-    evidence.errorCode = e.code ?? (err instanceof NoMechanismError ? 'NO_XOAUTH2' : undefined);
+    evidence.errorCode = e.code ?? (err instanceof NoMechanismError ? 'NO_MECHANISM' : undefined);
     evidence.errorMessage = redactor.redact(errorText(e, err));
     const response = responseText(e);
     if (response) evidence.serverResponse = redactor.redact(response);
@@ -272,7 +273,7 @@ function lastTaggedStatus(lines: { dir: string; text: string }[]): string | unde
 /** One line saying what happened, for the stage's detail. */
 function stageFailureText(stage: StageName, ev: ProbeEvidence): string {
   if (ev.timedOut) return `no answer within the deadline (timed out in ${stage})`;
-  if (ev.errorCode === 'NO_XOAUTH2') return `the server does not offer AUTH=XOAUTH2 (offers: ${(ev.capabilities ?? []).filter((c) => c.startsWith('AUTH=')).join(' ') || 'no AUTH= mechanism'})`;
+  if (ev.errorCode === 'NO_MECHANISM') return `the server does not offer AUTH=${ev.mechanism ?? 'XOAUTH2'} (offers: ${(ev.capabilities ?? []).filter((c) => c.startsWith('AUTH=')).join(' ') || 'no AUTH= mechanism'})`;
   if (ev.notImap) return `the server sent something that is not IMAP: "${ev.notImap.firstLine}"`;
   if (ev.serverResponse) return `${ev.serverStatus ?? 'server'} ${ev.serverResponse}`;
   if (ev.bye) return `server said BYE: ${ev.bye}`;

@@ -32,6 +32,8 @@ export interface ProbeEvidence {
   /** Exchange Online's backend server, decoded from the greeting. */
   backend?: string;
   capabilities?: string[];
+  /** The SASL mechanism used (or asked for). */
+  mechanism?: 'XOAUTH2' | 'OAUTHBEARER';
   /** AUTHENTICATE itself was answered OK. */
   authenticated: boolean;
   /** Tagged NO/BAD text of the failing command, without tag and status ("AUTHENTICATE failed."). */

@@ -148,9 +148,9 @@ describe.concurrent('IMAP side', () => {
       expect(result.transcript[0]!.text).toMatch(/^\\x00/);
     });
 
-    it('no AUTH=XOAUTH2 → 5, capability, imap-no-xoauth2', async () => {
+    it('no AUTH=XOAUTH2 → 5, capability, imap-no-mechanism', async () => {
       w.sandbox.imap.setFault('no-xoauth2');
-      const { first } = check(await run(), { code: 5, stage: 'capability', rule: 'imap-no-xoauth2' });
+      const { first } = check(await run(), { code: 5, stage: 'capability', rule: 'imap-no-mechanism' });
       expect(first.cause).toContain('AUTH=PLAIN');
     });
 

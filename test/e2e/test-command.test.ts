@@ -73,6 +73,24 @@ describe('imap-oauth test against Dovecot and the identity stand-in', () => {
     await expect.poll(() => world.dovecot.log(), { timeout: 5000 }).toMatch(/imap\(someone@contoso\.com\).*Logged out/);
   });
 
+  it('--mech oauthbearer logs in with RFC 7628 OAUTHBEARER (GS2 header, host, port)', async () => {
+    const run = await cli(world.args('--mech', 'oauthbearer', '--json'), { IMAP_OAUTH_CLIENT_SECRET: world.secret });
+    expect(run.code, run.stderr).toBe(0);
+    const r = json(run).results[0];
+    expect(r.transcript.filter((l: { dir: string }) => l.dir === 'C').map((l: { text: string }) => l.text.replace(/^\S+ /, ''))).toEqual(['AUTHENTICATE OAUTHBEARER <redacted>', 'EXAMINE INBOX', 'LOGOUT']);
+    expect(r.stages.find((s: { name: string }) => s.name === 'authenticate').detail).toBe('AUTHENTICATE OAUTHBEARER accepted');
+  });
+
+  it('--mech oauthbearer with a bad token: the error challenge is answered and the login refused (exit 6)', async () => {
+    const { path, token } = world.tokenFile({ otherKey: true });
+    extraSecrets.push(token);
+    const run = await cli(['test', '--user', USER, '--access-token-file', path, '--host', world.dovecot.host, '--port', String(world.dovecot.port), '--ca-file', world.caFile, '--mech', 'oauthbearer', '--json']);
+    expect(run.code).toBe(6);
+    const r = json(run).results[0];
+    expect(r.diagnosis.map((d: { id: string }) => d.id)).toContain('imap-sasl-error-challenge');
+    expect(r.transcript.some((l: { dir: string; text: string }) => l.dir === 'C' && l.text === 'AQ==')).toBe(true);
+  });
+
   it('passes with a certificate (PS256 assertion verified by the stand-in)', async () => {
     const before = world.identity.requests.length;
     const run = await cli(world.args('--cert', world.certFile, '--json'));

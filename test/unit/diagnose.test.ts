@@ -386,8 +386,8 @@ const IMAP_CASES: Case[] = [
   },
   {
     name: 'AUTH=XOAUTH2 not offered',
-    ctx: ctx({ probe: probe('capability', { errorCode: 'NO_XOAUTH2', capabilities: ['IMAP4rev1', 'AUTH=PLAIN', 'LOGINDISABLED'] }) }),
-    id: 'imap-no-xoauth2',
+    ctx: ctx({ probe: probe('capability', { errorCode: 'NO_MECHANISM', capabilities: ['IMAP4rev1', 'AUTH=PLAIN', 'LOGINDISABLED'] }) }),
+    id: 'imap-no-mechanism',
     summary: ['AUTH=XOAUTH2'],
     cause: ['IMAP4rev1 AUTH=PLAIN LOGINDISABLED'],
   },
@@ -494,7 +494,7 @@ describe('RULES', () => {
 
   it('has the rules the issue asks for', () => {
     const all = RULES.map((r) => r.id);
-    for (const id of ['aadsts-other', 'token-wrong-audience', 'token-missing-imap-role', 'imap-auth-rejected-service-principal', 'imap-authenticated-not-connected', 'imap-sasl-error-challenge', 'imap-no-xoauth2']) {
+    for (const id of ['aadsts-other', 'token-wrong-audience', 'token-missing-imap-role', 'imap-auth-rejected-service-principal', 'imap-authenticated-not-connected', 'imap-sasl-error-challenge', 'imap-no-mechanism']) {
       expect(all).toContain(id);
     }
   });
@@ -761,5 +761,20 @@ describe('diagnose is pure', () => {
       return v;
     };
     for (const c of CASES) expect(() => diagnose(deepFreeze(structuredClone(c.ctx)))).not.toThrow();
+  });
+});
+
+describe('imap-no-mechanism names the other mechanism when the server has it', () => {
+  it('asked for XOAUTH2, offered OAUTHBEARER → suggests --mech oauthbearer', () => {
+    const ds = diagnose(ctx({ probe: probe('capability', { errorCode: 'NO_MECHANISM', mechanism: 'XOAUTH2', capabilities: ['IMAP4rev1', 'AUTH=OAUTHBEARER'] }) }));
+    expect(ds.map((d) => d.id)).toEqual(['imap-no-mechanism']);
+    expect(ds[0]!.summary).toContain('AUTH=XOAUTH2');
+    expect(ds[0]!.fix).toContain('--mech oauthbearer');
+  });
+
+  it('asked for OAUTHBEARER, offered XOAUTH2 (Exchange Online) → suggests --mech xoauth2', () => {
+    const ds = diagnose(ctx({ probe: probe('capability', { errorCode: 'NO_MECHANISM', mechanism: 'OAUTHBEARER', capabilities: ['IMAP4rev1', 'AUTH=PLAIN', 'AUTH=XOAUTH2'] }) }));
+    expect(ds[0]!.summary).toContain('AUTH=OAUTHBEARER');
+    expect(ds[0]!.fix).toContain('--mech xoauth2');
   });
 });

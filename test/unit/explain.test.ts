@@ -23,7 +23,7 @@ describe('explain', () => {
     ['AADSTS70011', 'aadsts-scope-not-default'],
     ['User is authenticated but not connected', 'imap-authenticated-not-connected'],
     ['A01 NO AUTHENTICATE failed.', 'imap-auth-rejected-service-principal'],
-    ['imap-no-xoauth2', 'imap-no-xoauth2'],
+    ['imap-no-mechanism', 'imap-no-mechanism'],
     ['ENOTFOUND', 'imap-dns'],
     ['ECONNREFUSED', 'imap-refused'],
     ['IMAP.AccessAsApp', 'token-missing-imap-role'],

@@ -456,7 +456,7 @@ describe('fuzz: diagnose', () => {
     const failedStage = r.pick(STAGES);
     const text = () => r.pick([r.chars(r.int(60), MUTATION_ALPHABET), 'AUTHENTICATE failed.', 'User is authenticated but not connected.', "Mailbox doesn't exist", '']);
     const evidence: ProbeEvidence = { authenticated: r.chance(0.5) };
-    if (r.chance(0.5)) evidence.errorCode = r.pick(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ECONNRESET', 'NO_XOAUTH2', 'NoConnection', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ETIMEOUT', r.chars(8, MUTATION_ALPHABET)]);
+    if (r.chance(0.5)) evidence.errorCode = r.pick(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'ECONNRESET', 'NO_MECHANISM', 'NoConnection', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ETIMEOUT', r.chars(8, MUTATION_ALPHABET)]);
     if (r.chance(0.5)) evidence.errorMessage = text();
     if (r.chance(0.2)) evidence.timedOut = r.pick([...PROBE_STAGES, 'token'] as StageName[]);
     if (r.chance(0.5)) evidence.greeting = text();

@@ -154,3 +154,11 @@ describe('base64 payloads carrying a registered secret', () => {
     expect(out.endsWith(' <redacted>')).toBe(true);
   });
 });
+
+describe('bearer credentials', () => {
+  it('hides "Bearer <token>" but not the word after OAUTHBEARER', () => {
+    const r = new Redactor();
+    expect(r.redact('Authorization: Bearer abcdefghijklmnop')).toBe('Authorization: Bearer <redacted>');
+    expect(r.redact('AUTHENTICATE OAUTHBEARER accepted')).toBe('AUTHENTICATE OAUTHBEARER accepted');
+  });
+});

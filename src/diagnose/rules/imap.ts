@@ -15,7 +15,7 @@ const psValues = (ctx: DiagnosisContext): ps.PsValues => ({
 const lines = (...xs: (string | false | undefined)[]) => xs.filter(Boolean).join('\n');
 /** TLS alerts that mean the other end does not speak TLS at all (plain IMAP, HTTP, …). */
 const NOT_TLS = /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST|RECORD_LAYER_FAILURE)$/;
-const CONNECT_CODES = /^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|ECONNREFUSED|NO_XOAUTH2)$/;
+const CONNECT_CODES = /^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|ECONNREFUSED|NO_MECHANISM)$/;
 const target = (ctx: DiagnosisContext) => `${ctx.host}:${ctx.probe!.port}`;
 
 const TLS_TEXT: Record<string, string> = {
@@ -149,15 +149,22 @@ export const imapRules: Rule[] = [
     },
   },
   {
-    id: 'imap-no-xoauth2',
+    id: 'imap-no-mechanism',
     stage: 'capability',
-    keys: ['AUTH=XOAUTH2', 'XOAUTH2', 'mechanism'],
-    applies: (ctx) => code(ctx) === 'NO_XOAUTH2',
-    diagnose: (ctx) => ({
-      summary: 'The server does not offer AUTH=XOAUTH2',
-      cause: `Its capabilities: ${(ev(ctx)!.capabilities ?? []).join(' ') || 'none'}. This server does not accept OAuth 2.0 for IMAP, or this is not Exchange Online.`,
-      fix: 'Point --host at outlook.office365.com (or your cloud\'s IMAP host). For Exchange Server on-premises, OAuth for IMAP needs hybrid modern authentication.',
-    }),
+    keys: ['AUTH=XOAUTH2', 'XOAUTH2', 'AUTH=OAUTHBEARER', 'mechanism'],
+    applies: (ctx) => code(ctx) === 'NO_MECHANISM',
+    diagnose: (ctx) => {
+      const mech = ev(ctx)!.mechanism ?? 'XOAUTH2';
+      const offers = (ev(ctx)!.capabilities ?? []).filter((c) => /^AUTH=/i.test(c));
+      const other = mech === 'XOAUTH2' ? 'OAUTHBEARER' : 'XOAUTH2';
+      return {
+        summary: `The server does not offer AUTH=${mech}`,
+        cause: `Its capabilities: ${(ev(ctx)!.capabilities ?? []).join(' ') || 'none'}. This server does not accept ${mech} for IMAP, or this is not Exchange Online (which offers XOAUTH2).`,
+        fix: offers.includes(`AUTH=${other}`)
+          ? `It offers ${other}: run again with --mech ${other.toLowerCase()}.`
+          : "Point --host at outlook.office365.com (or your cloud's IMAP host). For Exchange Server on-premises, OAuth for IMAP needs hybrid modern authentication.",
+      };
+    },
   },
   {
     id: 'imap-authenticate-bad',
