@@ -121,6 +121,22 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
         return runSetup(opts, createIo(redactor));
       }),
     );
+  const cert = program
+    .command('cert')
+    .description('make a certificate credential for the app registration (see: cert new)');
+  cert
+    .command('new')
+    .description('write an RSA key and a self-signed certificate to upload to the app registration')
+    .option('--out <dir>', 'write the files into this directory, created if missing (default: the current directory)')
+    .option('--subject <dn>', 'certificate subject (default: CN=imap-oauth)')
+    .option('--days <n>', 'validity in days, 1 to 730 (default: 365)')
+    .option('--force', 'replace existing imap-oauth.key, .cer and .pem')
+    .action((opts: Record<string, unknown>) =>
+      run(async () => {
+        const { runCertNew } = await import('./commands/cert.js');
+        return runCertNew(opts, createIo(redactor), process.cwd());
+      }),
+    );
   return program;
 }
 

@@ -33,7 +33,8 @@ export interface E2eWorld {
   close(): Promise<void>;
 }
 
-export async function startE2eWorld(): Promise<E2eWorld> {
+/** `uploadedCertificates`: more certificates "uploaded" to the app registration (PEM). */
+export async function startE2eWorld(opts: { uploadedCertificates?: string[] } = {}): Promise<E2eWorld> {
   const pki = await createTestPki('imap-oauth e2e CA');
   const [serverCert, appCert] = await Promise.all([pki.issueServerCert(['localhost', '127.0.0.1']), createSelfSignedCert('CN=imap-oauth e2e app')]);
   const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -46,7 +47,7 @@ export async function startE2eWorld(): Promise<E2eWorld> {
     tls: serverCert,
     signingKey: { kid, privateKeyPem: signingKeyPem },
     tenants: [{ id: TENANT, domains: ['contoso.onmicrosoft.com'] }],
-    apps: [{ clientId: CLIENT_ID, tenantId: TENANT, displayName: 'e2e app', secrets: [{ value: secret }], certificates: [appCert.certPem], roles: ['IMAP.AccessAsApp'], servicePrincipalId: SP_ID }],
+    apps: [{ clientId: CLIENT_ID, tenantId: TENANT, displayName: 'e2e app', secrets: [{ value: secret }], certificates: [appCert.certPem, ...(opts.uploadedCertificates ?? [])], roles: ['IMAP.AccessAsApp'], servicePrincipalId: SP_ID }],
   });
   const dovecot = await startDovecot({
     tls: serverCert,
