@@ -137,6 +137,37 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
         return runCertNew(opts, createIo(redactor), process.cwd());
       }),
     );
+  const sasl = program
+    .command('sasl')
+    .description('encode or decode a SASL XOAUTH2/OAUTHBEARER initial response, offline');
+  sasl
+    .command('encode')
+    .description('print the base64 SASL string for a mailbox and an access token (it carries the token: treat it as a secret)')
+    .option('--user <upn>', 'mailbox the string logs in to')
+    .option('--token-file <path|->', 'the access token (bare, "Bearer <token>" or the token endpoint JSON); - reads stdin')
+    .option('--mech <name>', 'xoauth2 or oauthbearer (default: xoauth2)')
+    .option('--host <host>', 'OAUTHBEARER host= field (default: outlook.office365.com)')
+    .option('--port <n>', 'OAUTHBEARER port= field (default: 993)')
+    .option('--show-secrets', 'also print the decoded string, token included, on stderr')
+    .action((opts: Record<string, unknown>) =>
+      run(async () => {
+        const { runSaslEncode, unredactedIo } = await import('./commands/sasl.js');
+        // The string is the product here; --show-secrets is the one place output is not redacted.
+        return runSaslEncode(opts, opts.showSecrets === true ? unredactedIo() : createIo(redactor));
+      }),
+    );
+  sasl
+    .command('decode')
+    .description("show what a SASL string holds: mechanism, user, host/port and the token's claims (the token itself only with --show-secrets)")
+    .argument('<string...>', 'the base64 string, a pasted "A01 AUTHENTICATE XOAUTH2 …" line, or - for stdin')
+    .option('--show-secrets', 'show the token itself')
+    .option('--json', 'print one JSON document on stdout')
+    .action((words: string[], opts: Record<string, unknown>) =>
+      run(async () => {
+        const { runSaslDecode, unredactedIo } = await import('./commands/sasl.js');
+        return runSaslDecode(words, opts, opts.showSecrets === true ? unredactedIo() : createIo(redactor));
+      }),
+    );
   return program;
 }
 

@@ -12,7 +12,7 @@ import {
   decodeXoauth2,
 } from '../sasl.js';
 import { readInputFile } from '../config/files.js';
-import { hostname, mailAddress, port as portNumber } from '../config/validate.js';
+import { hostname, mailAddress, mechanism, port as portNumber } from '../config/validate.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -100,13 +100,6 @@ export function tokenFromFileText(raw: string, where: string): string {
   return text;
 }
 
-function mechanismFlag(value: string | undefined): SaslMechanism {
-  const mech = (value ?? 'xoauth2').trim().toLowerCase();
-  if (mech === 'xoauth2') return 'XOAUTH2';
-  if (mech === 'oauthbearer') return 'OAUTHBEARER';
-  throw new ConfigError(`invalid --mech ${JSON.stringify(value)}: expected xoauth2 or oauthbearer`);
-}
-
 function checked<T>(value: string, check: (v: string) => T, flag: string): T {
   try {
     return check(value);
@@ -122,7 +115,7 @@ export function runSaslEncode(flags: Record<string, unknown>, io: SaslIo, readIn
   const user = checked(userFlag, mailAddress, '--user');
   const tokenFile = stringFlag(flags, 'tokenFile');
   if (!tokenFile) throw new ConfigError('sasl encode needs --token-file PATH (or --token-file - for standard input)');
-  const mech = mechanismFlag(stringFlag(flags, 'mech'));
+  const mech: SaslMechanism = checked(stringFlag(flags, 'mech') ?? 'xoauth2', mechanism, '--mech');
   const hostFlag = stringFlag(flags, 'host');
   const portFlag = stringFlag(flags, 'port');
   if (mech === 'XOAUTH2' && (hostFlag !== undefined || portFlag !== undefined)) {
@@ -327,7 +320,7 @@ export function runSaslDecode(
     lines.push('claims     (decoded, not verified)');
     for (const [k, v] of claimRows(claims, Date.now())) lines.push(`  ${k.padEnd(8)} ${visible(v)}`);
   } else {
-    lines.push('claims     none: the token is not a JWT (an opaque token, e.g. Google\'s ya29.…, has no readable claims)');
+    lines.push('claims     none: the token is not a JWT (an opaque token, such as Google\'s, has no readable claims)');
   }
   io.out(guard(`${lines.join('\n')}\n`));
   return ExitCode.OK;

@@ -64,3 +64,20 @@ describe('a ready token does not load MSAL', () => {
     expect(run.stderr).not.toMatch(/HEAVY-IMPORT .*msal-node/);
   });
 });
+
+describe('imap-oauth sasl (offline)', () => {
+  const VECTOR = 'dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==';
+  const TOKEN = 'ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg';
+
+  it('encode prints exactly the seed vector; decode shows the user, not the token', () => {
+    const enc = spawnSync(process.execPath, [BIN, 'sasl', 'encode', '--user', 'someuser@example.com', '--token-file', '-'], { encoding: 'utf8', input: `${TOKEN}\n` });
+    expect(enc.status, enc.stderr).toBe(0);
+    expect(enc.stdout).toBe(`${VECTOR}\n`);
+    const dec = spawnSync(process.execPath, [BIN, 'sasl', 'decode', `A01 AUTHENTICATE XOAUTH2 ${VECTOR}`], { encoding: 'utf8' });
+    expect(dec.status, dec.stderr).toBe(0);
+    expect(dec.stdout).toContain('someuser@example.com');
+    expect(dec.stdout + dec.stderr).not.toContain(TOKEN);
+    const shown = spawnSync(process.execPath, [BIN, 'sasl', 'decode', '--show-secrets', VECTOR], { encoding: 'utf8' });
+    expect(shown.stdout).toContain(TOKEN);
+  });
+});
