@@ -169,6 +169,7 @@ function registerSecrets(config: Config, redactor: Redactor): void {
   if (cred.kind === 'access-token-file') redactor.add(cred.token);
   if (cred.kind === 'certificate') {
     redactor.add(cred.certificate.privateKeyPem);
+    redactor.add(cred.passphrase);
     // Also each base64 line of the key, should a library print part of it.
     for (const line of cred.certificate.privateKeyPem.split('\n')) if (line.length >= 40 && !line.startsWith('-----')) redactor.add(line);
   }

@@ -26,6 +26,8 @@ export const ENV = {
   secretFile: 'IMAP_OAUTH_CLIENT_SECRET_FILE',
   cert: 'IMAP_OAUTH_CERT_PATH',
   tokenFile: 'IMAP_OAUTH_ACCESS_TOKEN_FILE',
+  certPassphrase: 'IMAP_OAUTH_CERT_PASSPHRASE',
+  certPassphraseFile: 'IMAP_OAUTH_CERT_PASSPHRASE_FILE',
   authorityHost: 'IMAP_OAUTH_AUTHORITY_HOST',
   scope: 'IMAP_OAUTH_SCOPE',
   host: 'IMAP_OAUTH_HOST',
@@ -90,7 +92,14 @@ function pickCredential(sources: Sources): CredentialCandidate | null {
   return null;
 }
 
-function loadCredential(c: CredentialCandidate, cwd: string): Credential {
+/** The passphrase of an encrypted key: a file (or stdin) or the environment, never a flag value. */
+function certPassphrase(sources: Sources, cwd: string): string | undefined {
+  const file = sources.get('--cert-passphrase-file', ENV.certPassphraseFile);
+  if (file) return readSecret(file.value, file.origin, cwd, 'certificate passphrase');
+  return sources.get(null, ENV.certPassphrase)?.value;
+}
+
+function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources): Credential {
   const origin = c.found.origin;
   switch (c.kind) {
     case 'client-secret': {
@@ -101,7 +110,8 @@ function loadCredential(c: CredentialCandidate, cwd: string): Credential {
     case 'certificate': {
       const text = readInputFile(c.found.value, origin, cwd);
       try {
-        return { kind: 'certificate', certificate: loadCertificatePem(text, c.found.value), path: c.found.value, origin };
+        const passphrase = certPassphrase(sources, cwd);
+        return { kind: 'certificate', certificate: loadCertificatePem(text, c.found.value, passphrase), path: c.found.value, origin, passphrase };
       } catch (err) {
         throw new ConfigError(`${errorMessage(err)} (${origin})`);
       }
@@ -191,7 +201,7 @@ export function resolveConfig(input: ResolveInput): Config {
       `missing credential: set ${ENV.secret}, or pass --client-secret-file PATH|-, --cert PATH or --access-token-file PATH|-`,
     );
   }
-  const credential = loadCredential(picked, cwd);
+  const credential = loadCredential(picked, cwd, sources);
   const needsApp = credential.kind !== 'access-token-file';
   const why = needsApp ? ` (needed to request a token with ${credential.kind === 'certificate' ? 'a certificate' : 'a client secret'})` : '';
   const tenant = needsApp ? required(sources, '--tenant', ENV.tenant, 'tenant', 'ID', v.tenant, why) : givenTenant;

@@ -6,7 +6,7 @@ export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-f
 
 export type Credential =
   | { kind: 'client-secret'; secret: string; origin: string }
-  | { kind: 'certificate'; certificate: LoadedCertificate; path: string; origin: string }
+  | { kind: 'certificate'; certificate: LoadedCertificate; path: string; origin: string; /** of an encrypted key, kept only to be redacted */ passphrase?: string }
   | { kind: 'access-token-file'; token: string; path: string; origin: string };
 
 export interface OutputOptions {

@@ -19,21 +19,22 @@ export interface LoadedCertificate {
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
 /** Parses PEM text; `label` names the file in messages. Throws plain Errors with one-line messages. */
-export function loadCertificatePem(text: string, label: string): LoadedCertificate {
+export function loadCertificatePem(text: string, label: string, passphrase?: string): LoadedCertificate {
   const blocks = [...text.matchAll(BLOCK)].map((m) => ({ type: m[1]!, pem: m[0] }));
   if (blocks.length === 0) throw new Error(`${label} is not a PEM file (no -----BEGIN …----- block found)`);
   const keyBlock = blocks.find((b) => b.type.endsWith('PRIVATE KEY'));
   const certBlock = blocks.find((b) => b.type === 'CERTIFICATE');
   if (!keyBlock) throw new Error(`${label} holds no private key: put the key and the certificate in one PEM file`);
   if (!certBlock) throw new Error(`${label} holds no certificate: put the key and the certificate in one PEM file`);
-  if (keyBlock.type === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(keyBlock.pem)) {
-    throw new Error(`the private key in ${label} is encrypted: decrypt it first (openssl pkey -in KEY -out KEY.pem)`);
+  const encrypted = keyBlock.type === 'ENCRYPTED PRIVATE KEY' || /Proc-Type: 4,ENCRYPTED/.test(keyBlock.pem);
+  if (encrypted && passphrase === undefined) {
+    throw new Error(`the private key in ${label} is encrypted: give its passphrase with --cert-passphrase-file PATH|- or IMAP_OAUTH_CERT_PASSPHRASE`);
   }
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: keyBlock.pem, format: 'pem' });
+    key = createPrivateKey({ key: keyBlock.pem, format: 'pem', ...(encrypted ? { passphrase } : {}) });
   } catch {
-    throw new Error(`the private key in ${label} cannot be read (damaged PEM)`);
+    throw new Error(encrypted ? `the passphrase does not decrypt the private key in ${label}` : `the private key in ${label} cannot be read (damaged PEM)`);
   }
   if (key.asymmetricKeyType !== 'rsa') {
     throw new Error(`the private key in ${label} is ${String(key.asymmetricKeyType).toUpperCase()}: Entra ID client certificates must be RSA`);

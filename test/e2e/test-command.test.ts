@@ -101,6 +101,28 @@ describe('imap-oauth test against Dovecot and the identity stand-in', () => {
     expect(post?.form?.client_secret).toBeUndefined();
   });
 
+  it('an encrypted key works with its passphrase (file or environment); a wrong one is a usage error', async () => {
+    const { createPrivateKey } = await import('node:crypto');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const pem = readFileSync(world.certFile, 'utf8');
+    const keyPem = /-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----/.exec(pem)![0];
+    const certPem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem)![0];
+    const passphrase = 'correct horse battery staple';
+    const encrypted = createPrivateKey(keyPem).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }).toString();
+    const encFile = `${world.dir}/encrypted.pem`;
+    const passFile = `${world.dir}/passphrase.txt`;
+    writeFileSync(encFile, `${encrypted}${certPem}\n`);
+    writeFileSync(passFile, `${passphrase}\n`);
+    const viaFile = await cli(world.args('--cert', encFile, '--cert-passphrase-file', passFile, '--json'));
+    expect(viaFile.code, viaFile.stderr).toBe(0);
+    const viaEnv = await cli(world.args('--cert', encFile, '--verbose'), { IMAP_OAUTH_CERT_PASSPHRASE: passphrase });
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+    const wrong = await cli(world.args('--cert', encFile), { IMAP_OAUTH_CERT_PASSPHRASE: 'not it' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/passphrase does not decrypt/);
+    extraSecrets.push(passphrase);
+  });
+
   it('passes with a ready access token from a file, without tenant or client ID', async () => {
     const { path, token } = world.tokenFile();
     extraSecrets.push(token);
