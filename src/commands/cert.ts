@@ -3,16 +3,13 @@
 // (imap-oauth.cer, PEM: the portal takes .cer/.pem/.crt) and both together (imap-oauth.pem, mode
 // 0600: the file `imap-oauth test --cert` takes), then prints the thumbprints, the validity and
 // what to do next. The private key is never printed.
-import { webcrypto, createPrivateKey, randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import { selfSignedClientCertificate, x509, type KeyAndCert } from '../x509.js';
 import { loadCertificatePem } from '../token/certificate.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export const DEFAULT_SUBJECT = 'CN=imap-oauth';
 export const DEFAULT_DAYS = 365;
@@ -30,14 +27,6 @@ export const FILE_NAMES = { key: 'imap-oauth.key', cer: 'imap-oauth.cer', pem: '
 const DAY = 86_400_000;
 /** notBefore is this far in the past, so that a clock a little behind still accepts the certificate. */
 const BACKDATE = 60_000;
-
-// Entra ID accepts only RSA keys for client certificates; SHA-256 signature.
-const RSA = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-} as const;
 
 const SUBJECT_EXAMPLE = 'e.g. "CN=imap-oauth" or "CN=imap-oauth, O=Contoso"';
 
@@ -85,13 +74,6 @@ export function parseDays(value: unknown): number {
   return n;
 }
 
-function serialNumber(): string {
-  // 16 random bytes, positive, no leading zero byte (RFC 5280: at most 20 octets, positive).
-  const bytes = randomBytes(16);
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x40;
-  return bytes.toString('hex');
-}
-
 export interface CreateCertificateInput {
   /** Distinguished name, e.g. `CN=imap-oauth`. */
   subject: string;
@@ -106,31 +88,12 @@ export interface CreateCertificateInput {
  * extended key usage clientAuth), valid from one minute before `now` for exactly `days` days.
  * Touches no file. Throws ConfigError for a bad subject or number of days.
  */
-export async function createCertificate(input: CreateCertificateInput): Promise<{ keyPem: string; certPem: string }> {
+export async function createCertificate(input: CreateCertificateInput): Promise<KeyAndCert> {
   const subject = parseSubject(input.subject);
   const days = parseDays(input.days);
   const nowMs = Math.floor((input.now ?? new Date()).getTime() / 1000) * 1000; // X.509 times have whole seconds
   const notBefore = new Date(nowMs - BACKDATE);
-  const notAfter = new Date(notBefore.getTime() + days * DAY);
-
-  const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serialNumber(),
-    name: subject,
-    notBefore,
-    notAfter,
-    signingAlgorithm: RSA,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey as webcrypto.CryptoKey));
-  const keyPem = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
-  return { keyPem, certPem: `${cert.toString('pem')}\n` };
+  return selfSignedClientCertificate(subject, notBefore, new Date(notBefore.getTime() + days * DAY));
 }
 
 /** A path as the user would type it: relative to `cwd` when inside it, else absolute. */

@@ -1,25 +1,13 @@
 // Throwaway X.509 material for the sandbox and the tests: a CA, server certificates it signs,
 // and self-signed client certificates (the "upload a .cer" credential of an app registration).
 // Generated in memory at run time so nothing secret is ever committed.
-import { webcrypto, createPrivateKey, X509Certificate, randomBytes } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { webcrypto, X509Certificate } from 'node:crypto';
+import { exportPkcs8Pem, randomSerial, RSA_SHA256, selfSignedClientCertificate, x509, type KeyAndCert } from '../x509.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+export type { KeyAndCert };
 
-const RSA = {
-  name: 'RSASSA-PKCS1-v1_5',
-  hash: 'SHA-256',
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-} as const;
+const RSA = RSA_SHA256;
 const EC = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-
-export interface KeyAndCert {
-  /** PKCS#8 PEM private key. */
-  keyPem: string;
-  /** Certificate PEM. */
-  certPem: string;
-}
 
 export interface TestPki {
   ca: KeyAndCert;
@@ -29,24 +17,12 @@ export interface TestPki {
 
 const DAY = 86_400_000;
 
-function serial(): string {
-  // Positive, 16 random bytes.
-  const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f;
-  return bytes.toString('hex');
-}
-
-async function exportKeyPem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey));
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
-}
-
 /** A CA (RSA) that can issue TLS server certificates (ECDSA P-256, fast to make). */
 export async function createTestPki(name = 'imap-oauth sandbox CA'): Promise<TestPki> {
   const caKeys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
+    serialNumber: randomSerial(),
     name: `CN=${name}`,
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 30 * DAY),
@@ -58,14 +34,14 @@ export async function createTestPki(name = 'imap-oauth sandbox CA'): Promise<Tes
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const ca: KeyAndCert = { keyPem: await exportKeyPem(caKeys.privateKey), certPem: caCert.toString('pem') + '\n' };
+  const ca: KeyAndCert = { keyPem: await exportPkcs8Pem(caKeys.privateKey), certPem: caCert.toString('pem') + '\n' };
 
   return {
     ca,
     async issueServerCert(hosts, opts = {}) {
       const keys = (await webcrypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as CryptoKeyPair;
       const cert = await x509.X509CertificateGenerator.create({
-        serialNumber: serial(),
+        serialNumber: randomSerial(),
         subject: `CN=${hosts[0] ?? 'localhost'}`,
         issuer: caCert.subject,
         notBefore: opts.notBefore ?? new Date(now - DAY),
@@ -82,7 +58,7 @@ export async function createTestPki(name = 'imap-oauth sandbox CA'): Promise<Tes
           await x509.AuthorityKeyIdentifierExtension.create(caCert),
         ],
       });
-      return { keyPem: await exportKeyPem(keys.privateKey), certPem: cert.toString('pem') + '\n' };
+      return { keyPem: await exportPkcs8Pem(keys.privateKey), certPem: cert.toString('pem') + '\n' };
     },
   };
 }
@@ -92,18 +68,8 @@ export async function createSelfSignedCert(
   subject = 'CN=imap-oauth',
   opts: { days?: number; notBefore?: Date } = {},
 ): Promise<KeyAndCert> {
-  const keys = (await webcrypto.subtle.generateKey(RSA, true, ['sign', 'verify'])) as CryptoKeyPair;
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: subject,
-    notBefore,
-    notAfter: new Date(notBefore.getTime() + (opts.days ?? 365) * DAY),
-    signingAlgorithm: RSA,
-    keys,
-    extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
-  });
-  return { keyPem: await exportKeyPem(keys.privateKey), certPem: cert.toString('pem') + '\n' };
+  return selfSignedClientCertificate(subject, notBefore, new Date(notBefore.getTime() + (opts.days ?? 365) * DAY));
 }
 
 /** SHA-256 thumbprint of a certificate, upper-case hex without separators. */
