@@ -41,6 +41,7 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--folder <name>', 'folder to open read-only (default: INBOX)')
     .option('--mech <name>', 'SASL mechanism: xoauth2 (Exchange Online) or oauthbearer (RFC 7628) (default: xoauth2)')
     .option('--timeout <seconds>', 'deadline for each network step (default: 15)')
+    .option('--starttls', 'plain IMAP upgraded with STARTTLS (default port 143) instead of implicit TLS')
     .option('--ca-file <path>', 'trust this CA (PEM) in addition to the system ones')
     .option('--insecure', 'do not verify the IMAP server certificate (lab use only)')
     .option('--env-file <path>', 'read settings from this file instead of ./.env');

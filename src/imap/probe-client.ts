@@ -7,6 +7,8 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 
 export interface ProbeHooks {
   onGreeting(greeting: string): void;
+  /** TLS is up: right after the greeting, or after STARTTLS. */
+  onConnected(): void;
   onCapabilities(capabilities: string[]): void;
   /** Capabilities are in; the token may still be on its way (the two are fetched in parallel). */
   onReadyForToken(): void;
@@ -26,6 +28,8 @@ interface ImapFlowInternals {
   usable: boolean;
   folders: Map<string, { path: string }>;
   run(command: string, ...args: unknown[]): Promise<unknown>;
+  secureConnection: boolean;
+  upgradeToSTARTTLS(): Promise<boolean>;
 }
 
 export class NoMechanismError extends Error {
@@ -54,9 +58,15 @@ export class ProbeClient extends ImapFlow {
   async startSession(): Promise<void> {
     const self = this.internals;
     this.hooks.onGreeting(self.greeting ?? '');
+    if (self.secureConnection) this.hooks.onConnected();
     // A no-op when the greeting carried the capabilities.
     const caps = await self.run('CAPABILITY');
     if (caps === false && this.capabilities.size === 0) throw Object.assign(new Error('CAPABILITY failed'), { code: 'NoConnection' });
+    if (!self.secureConnection) {
+      // --starttls: imapflow refuses to go on in clear text (doSTARTTLS), and asks CAPABILITY again.
+      await self.upgradeToSTARTTLS();
+      this.hooks.onConnected();
+    }
     this.hooks.onCapabilities([...this.capabilities.keys()]);
     const mech = this.credentials.mech;
     if (!this.capabilities.has(`AUTH=${mech}`)) throw new NoMechanismError(`the server does not offer AUTH=${mech}`);

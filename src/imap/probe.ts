@@ -13,7 +13,10 @@ import { createTranscriptLogger } from './transcript.js';
 import type { ProbeEvidence, ProbeResult, StageName, StageResult } from './types.js';
 
 /** One mailbox on one server, with the run's connection settings. */
-export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'folder' | 'timeoutMs' | 'caPem' | 'insecure'> & { mech?: Config['mech'] };
+export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'folder' | 'timeoutMs' | 'caPem' | 'insecure'> & {
+  mech?: Config['mech'];
+  starttls?: boolean;
+};
 
 const TLS_VERIFY_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT',
@@ -120,7 +123,9 @@ export async function probeMailbox(
     {
       host: target.host,
       port: target.port,
-      secure: true,
+      // Implicit TLS, or plain IMAP upgraded with STARTTLS (required: never a clear-text login).
+      secure: !target.starttls,
+      ...(target.starttls ? { doSTARTTLS: true } : {}),
       servername,
       logger: transcript.logger as never,
       tls: tlsOptions(target),
@@ -135,11 +140,14 @@ export async function probeMailbox(
       onGreeting(greeting) {
         evidence.greeting = redactor.redact(greeting);
         evidence.backend = decodeExchangeBackend(greeting);
+      },
+      onConnected() {
         const socket = (client as unknown as { socket?: TLSSocket }).socket;
         const cipher = socket?.getCipher?.();
         evidence.tls = { protocol: socket?.getProtocol?.() ?? undefined, cipher: cipher?.standardName, peer: describeCertificate(socket?.getPeerCertificate?.()) };
         const tls = evidence.tls.protocol ? `${evidence.tls.protocol}, ` : '';
-        clock.pass(`${tls}greeting received${evidence.backend ? ` (backend ${evidence.backend})` : ''}`, 'capability');
+        const how = target.starttls ? 'STARTTLS, ' : '';
+        clock.pass(`${how}${tls}greeting received${evidence.backend ? ` (backend ${evidence.backend})` : ''}`, 'capability');
       },
       onCapabilities(capabilities) {
         evidence.capabilities = capabilities;
@@ -201,7 +209,7 @@ export async function probeMailbox(
     await client.connect();
   } catch (err) {
     fail(err);
-    if (isTlsVerifyError(evidence.errorCode)) {
+    if (isTlsVerifyError(evidence.errorCode) && !target.starttls) {
       evidence.tlsFailure = { code: evidence.errorCode!, peer: await fetchPeerCertificate(target.host, target.port, servername, target.timeoutMs) };
     }
     return finish();

@@ -91,6 +91,18 @@ describe('imap-oauth test against Dovecot and the identity stand-in', () => {
     expect(r.transcript.some((l: { dir: string; text: string }) => l.dir === 'C' && l.text === 'AQ==')).toBe(true);
   });
 
+  it('--starttls upgrades plain IMAP before anything is authenticated', async () => {
+    const args = world.args('--starttls', '--json');
+    args[args.indexOf('--port') + 1] = String(world.dovecot.starttlsPort);
+    const run = await cli(args, { IMAP_OAUTH_CLIENT_SECRET: world.secret });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const r = json(run).results[0];
+    const client = r.transcript.filter((l: { dir: string }) => l.dir === 'C').map((l: { text: string }) => l.text.replace(/^\S+ /, ''));
+    expect(client.indexOf('STARTTLS')).toBeGreaterThanOrEqual(0);
+    expect(client.indexOf('STARTTLS')).toBeLessThan(client.indexOf('AUTHENTICATE XOAUTH2 <redacted>'));
+    expect(r.stages.find((s: { name: string }) => s.name === 'connect').detail).toMatch(/^STARTTLS, TLSv1\.3/);
+  });
+
   it('passes with a certificate (PS256 assertion verified by the stand-in)', async () => {
     const before = world.identity.requests.length;
     const run = await cli(world.args('--cert', world.certFile, '--json'));

@@ -33,7 +33,10 @@ export interface DovecotOptions {
 
 export interface Dovecot {
   host: string;
+  /** Implicit TLS. */
   port: number;
+  /** Plain IMAP that requires STARTTLS before login. */
+  starttlsPort: number;
   dir: string;
   stop(): Promise<void>;
   log(): string;
@@ -135,7 +138,7 @@ function message(i: number): string {
   ].join('\r\n');
 }
 
-function writeConfig(dir: string, port: number, opts: DovecotOptions): string {
+function writeConfig(dir: string, port: number, starttlsPort: number, opts: DovecotOptions): string {
   const mechanisms = opts.mechanisms ?? 'xoauth2 oauthbearer';
   const oauth2 = [
     'introspection_mode = local',
@@ -193,7 +196,8 @@ userdb {
 
 service imap-login {
   inet_listener imap {
-    port = 0
+    address = 127.0.0.1
+    port = ${starttlsPort}
   }
   inet_listener imaps {
     address = 127.0.0.1
@@ -325,8 +329,9 @@ async function startOnce(opts: DovecotOptions): Promise<Dovecot> {
   if (process.getuid?.() !== 0) throw new Error('startDovecot needs root (Dovecot switches to the users nobody, dovecot, dovenull)');
   const host = '127.0.0.1';
   const port = await freePort();
+  const starttlsPort = await freePort();
   const dir = prepareDir(opts);
-  const conf = writeConfig(dir, port, opts);
+  const conf = writeConfig(dir, port, starttlsPort, opts);
   const logFile = path.join(dir, 'dovecot.log');
 
   // Output before the log process is up (config errors) goes to stdout/stderr.
@@ -396,7 +401,7 @@ async function startOnce(opts: DovecotOptions): Promise<Dovecot> {
     }
     try {
       await probe(host, port);
-      return { host, port, dir, stop, log };
+      return { host, port, starttlsPort, dir, stop, log };
     } catch (err) {
       lastError = err;
     }
