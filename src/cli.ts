@@ -32,6 +32,7 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--client-secret-file <path|->', 'read the client secret from a file or stdin [env IMAP_OAUTH_CLIENT_SECRET_FILE; or the value in IMAP_OAUTH_CLIENT_SECRET]')
     .addOption(new Option('--client-secret <value>').hideHelp())
     .option('--cert <path>', 'PEM with the private key and the certificate (recommended) [env IMAP_OAUTH_CERT_PATH]')
+    .option('--send-x5c', 'send the certificate in the assertion (x5c), for subject name / issuer authentication')
     .option('--cert-passphrase-file <path|->', 'passphrase of an encrypted key [env IMAP_OAUTH_CERT_PASSPHRASE_FILE; or the value in IMAP_OAUTH_CERT_PASSPHRASE]')
     .option('--access-token-file <path|->', 'use a ready access token; skips the token request [env IMAP_OAUTH_ACCESS_TOKEN_FILE]')
     .option('--authority-host <url>', 'identity platform [env IMAP_OAUTH_AUTHORITY_HOST] (default: https://login.microsoftonline.com)')

@@ -184,6 +184,7 @@ export function resolveConfig(input: ResolveInput): Config {
     host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, DEFAULTS.host),
     port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, flags.starttls === true ? 143 : DEFAULTS.port),
     starttls: flags.starttls === true,
+    sendX5c: flags.sendX5c === true,
     folder: optional(sources, '--folder', null, 'folder', v.nonEmpty, DEFAULTS.folder),
     timeoutMs: optional(sources, '--timeout', null, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
     concurrency: optional(sources, '--concurrency', null, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),

@@ -41,6 +41,8 @@ export interface Config {
   /** Extra trusted CA certificates (PEM) for every TLS connection. */
   caPem?: string;
   insecure: boolean;
+  /** Put the certificate in the client assertion (x5c), for subject name / issuer authentication. */
+  sendX5c: boolean;
   /** Plain IMAP upgraded with STARTTLS (port 143) instead of implicit TLS. */
   starttls: boolean;
   /** SASL mechanism: XOAUTH2 (what Exchange Online offers) or OAUTHBEARER (RFC 7628). */

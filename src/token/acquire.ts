@@ -72,7 +72,14 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
       ...authorityOptions(config.authorityHost, config.tenant!),
       ...(cred.kind === 'client-secret'
         ? { clientSecret: cred.secret }
-        : { clientCertificate: { thumbprintSha256: cred.certificate.thumbprintSha256, privateKey: cred.certificate.privateKeyPem } }),
+        : {
+            clientCertificate: {
+              thumbprintSha256: cred.certificate.thumbprintSha256,
+              privateKey: cred.certificate.privateKeyPem,
+              // Subject name / issuer authentication wants the certificate in the assertion (x5c).
+              ...(config.sendX5c ? { x5c: cred.certificate.certPem } : {}),
+            },
+          }),
     },
     ...(config.tokenCachePath ? { cache: { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config)) } } : {}),
     system: {

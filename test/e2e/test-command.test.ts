@@ -111,6 +111,18 @@ describe('imap-oauth test against Dovecot and the identity stand-in', () => {
     const post = world.identity.requests.slice(before).find((r) => r.method === 'POST');
     expect(post?.form?.client_assertion_type).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
     expect(post?.form?.client_secret).toBeUndefined();
+    const header = JSON.parse(Buffer.from(post!.form!.client_assertion!.split('.')[0]!, 'base64url').toString());
+    expect(header['x5t#S256']).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(header.x5c).toBeUndefined();
+  });
+
+  it('--send-x5c puts the certificate chain into the assertion', async () => {
+    const before = world.identity.requests.length;
+    const run = await cli(world.args('--cert', world.certFile, '--send-x5c'));
+    expect(run.code, run.stderr).toBe(0);
+    const post = world.identity.requests.slice(before).find((r) => r.method === 'POST');
+    const header = JSON.parse(Buffer.from(post!.form!.client_assertion!.split('.')[0]!, 'base64url').toString());
+    expect(Array.isArray(header.x5c) && header.x5c.length).toBeGreaterThan(0);
   });
 
   it('an encrypted key works with its passphrase (file or environment); a wrong one is a usage error', async () => {
