@@ -41,6 +41,22 @@ describe('batch', () => {
     expect(run.stderr).toBe(''); // no progress bar off a terminal
   });
 
+  it('on a terminal a progress bar shows done / total / failures / rate (run under script(1) for a pty)', async () => {
+    // Asynchronous on purpose: the identity stand-in runs in this process and must keep answering.
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../support/cli.js');
+    const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+    const command = [process.execPath, BIN, ...batchArgs(usersFile, '--no-color')].map(quote).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH, IMAP_OAUTH_CLIENT_SECRET: world.secret, TERM: 'xterm' } });
+    const run = { stdout: '', status: null as number | null };
+    child.stdout.on('data', (d: Buffer) => (run.stdout += d.toString()));
+    run.status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    runs.push({ code: run.status, stdout: run.stdout, stderr: '', ms: 0 });
+    expect(run.status, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/\[#+-*\] \d+\/12 {2}0 failed {2}[\d.]+\/s/);
+    expect(run.stdout).toMatch(/\[#{24}\] 12\/12 {2}0 failed/);
+  });
+
   it('reads a CSV export with a UserPrincipalName column, and repeated --user', async () => {
     const csv = join(world.dir, 'users.csv');
     writeFileSync(csv, 'DisplayName,UserPrincipalName\n"Doe, Jane",jane@contoso.com\nBob,bob@contoso.com\n');
