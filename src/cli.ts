@@ -222,8 +222,9 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (err) {
     if (err instanceof CommanderError) {
-      const ok = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
-      process.exitCode = ok ? ExitCode.OK : ExitCode.USAGE;
+      // Help and version asked for exit 0; everything else commander rejects (unknown option,
+      // missing argument, a command group without its subcommand) is a usage error.
+      process.exitCode = err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
       return;
     }
     process.exitCode = fail(err);

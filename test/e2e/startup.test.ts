@@ -81,3 +81,17 @@ describe('imap-oauth sasl (offline)', () => {
     expect(shown.stdout).toContain(TOKEN);
   });
 });
+
+describe('exit codes of commander itself', () => {
+  it.each([
+    [['help'], 0],
+    [['test', '--help'], 0],
+    [['sasl'], 2],
+    [['cert'], 2],
+    [['nope'], 2],
+    [[], 2],
+  ])('imap-oauth %j → %i', (args, code) => {
+    const run = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+    expect(run.status).toBe(code);
+  });
+});
