@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { runPool } from '../batch/pool.js';
 import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from '../batch/retry.js';
-import type { Config } from '../config/types.js';
+import { CREDENTIAL_TEXT, type Config } from '../config/types.js';
 import { diagnose, type DiagnosisContext } from '../diagnose/index.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -17,7 +17,7 @@ import { createProgress } from '../report/progress.js';
 import { renderSummary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
 import { exitCodeFor, runExitCode, type MailboxResult, type RunResult } from '../result.js';
-import { acquireToken } from '../token/acquire.js';
+import { acquireToken, type AcquireHooks } from '../token/acquire.js';
 import { tokenErrorLine, type TokenReport, type TokenResult } from '../token/types.js';
 
 export interface TestOptions {
@@ -25,21 +25,20 @@ export interface TestOptions {
   notes?: string[];
 }
 
-const SOURCE_TEXT = { 'client-secret': 'client secret', certificate: 'certificate', 'access-token-file': 'access token file' } as const;
 
 function tokenStage(token: TokenReport) {
   const e = token.error;
   const detail = token.ok
-    ? `acquired (${SOURCE_TEXT[token.source]}${token.fromCache ? ', from the token cache' : ''})`
+    ? `acquired (${CREDENTIAL_TEXT[token.source]}${token.fromCache ? ', from the token cache' : ''})`
     : tokenErrorLine(e);
   return { name: 'token' as const, ok: token.ok, ms: token.ms, detail };
 }
 
-async function tokenWithRetries(config: Config, signal: AbortSignal): Promise<TokenResult> {
-  let result = await acquireToken(config);
+async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: AcquireHooks): Promise<TokenResult> {
+  let result = await acquireToken(config, hooks);
   for (let attempt = 0; attempt < config.retries && !result.report.ok && isTransientTokenError(result.report.error) && !signal.aborted; attempt++) {
     await sleep(backoffMs(attempt, result.report.error?.retryAfterSeconds), signal);
-    const retried = await acquireToken(config);
+    const retried = await acquireToken(config, hooks);
     retried.report.requests += result.report.requests;
     retried.report.attempts = attempt + 2;
     result = retried;
@@ -74,7 +73,10 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
   try {
     // The token is requested while the first connections open: AUTHENTICATE waits for it, so its
     // round trips overlap TCP, TLS and the greeting instead of coming before them.
-    const tokenResult = tokenWithRetries(config, controller.signal);
+    const tokenResult = tokenWithRetries(config, controller.signal, {
+      // Device code: where to sign in and the code, for the person at the keyboard (stderr).
+      onDeviceCode: (message) => io.err(`${message}\n`),
+    });
     let settled: TokenResult | undefined;
     const accessToken = tokenResult.then(
       (result) => {
@@ -85,9 +87,12 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
       () => undefined, // the error itself surfaces where tokenResult is awaited
     );
 
-    const batch = config.users.length > 1;
-    const progress = config.output.progress ? createProgress(config.users.length) : null;
-    const slots: (MailboxResult | undefined)[] = new Array(config.users.length);
+    // A delegated flow without --user checks the signed-in user's own mailbox: known once signed in.
+    const users = config.users.length ? config.users : [await signedInUser(tokenResult)];
+    const notices = delegatedNotices(config, users);
+    const batch = users.length > 1;
+    const progress = config.output.progress ? createProgress(users.length) : null;
+    const slots: (MailboxResult | undefined)[] = new Array(users.length);
     const context = (user: string, token: TokenReport): DiagnosisContext => ({
       user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, credential: config.credential.kind, token, now: new Date(),
     });
@@ -96,7 +101,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
     });
 
     await runPool(
-      config.users,
+      users,
       config.concurrency,
       async (user): Promise<MailboxResult | null> => {
         // Once the token is known to be missing, no more connections are opened.
@@ -136,17 +141,18 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
     const { report: token } = await tokenResult;
 
     const results = slots.filter((r): r is MailboxResult => !!r);
-    const interrupted = config.users.length - results.length;
+    const interrupted = users.length - results.length;
     const exitCode = interrupted ? ExitCode.INTERRUPTED : runExitCode(results);
     const run: RunResult = { ok: exitCode === 0, exitCode, token, results };
     const wallMs = Math.round(performance.now() - started);
 
     if (config.output.junitPath) writeReport(config.output.junitPath, renderJunit(run));
     if (config.output.json) io.out(renderJson(run));
-    else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: config.users.length, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, interrupted, tokenRequests: token.requests, ms: wallMs })}\n`);
+    else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: users.length, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, interrupted, tokenRequests: token.requests, ms: wallMs })}\n`);
     else {
       const notes = [...(opts.notes ?? []), ...describeConfig(config)];
-      io.out(renderText(run, { color: config.output.color, verbose: config.output.verbose, title: opts.title, notes, batch }));
+      const title = [opts.title, ...notices].filter(Boolean).join('\n') || undefined;
+      io.out(renderText(run, { color: config.output.color, verbose: config.output.verbose, title, notes, batch }));
       if (batch || interrupted) io.out(`\n${renderSummary(run, { color: config.output.color, wallMs, interrupted })}`);
     }
     return exitCode;
@@ -161,6 +167,21 @@ function writeReport(path: string, text: string): void {
   } catch (err) {
     throw new ConfigError(`cannot write --junit ${path}: ${errorMessage(err).replace(/^[A-Z]+: /, '')}`);
   }
+}
+
+/** The UPN in a delegated token: the mailbox to check when no --user was given. */
+async function signedInUser(tokenResult: Promise<TokenResult>): Promise<string> {
+  const { report } = await tokenResult;
+  if (!report.ok) return '(the signed-in user)';
+  const upn = report.claims?.upn ?? report.claims?.unique_name;
+  if (!upn) throw new ConfigError('the token names no user (no upn claim): pass --user UPN');
+  return upn;
+}
+
+/** Delegated runs: say whose mailbox is opened, and that another one needs FullAccess. */
+function delegatedNotices(config: Config, users: string[]): string[] {
+  if (config.credential.kind !== 'device-code' || config.users.length === 0) return [];
+  return users.map((u) => `${u}: opened as the signed-in user; if it is not that user's own mailbox (a shared mailbox), the user needs FullAccess on it.`);
 }
 
 function registerSecrets(config: Config, redactor: Redactor): void {

@@ -7,7 +7,7 @@ import { normaliseAccessToken } from '../token/claims.js';
 import { readInputFile, readSecret } from './files.js';
 import { parseUsersFile } from './users-file.js';
 import { LEVELS, Sources, loadEnvFile, type Sourced } from './sources.js';
-import { DEFAULTS, LIMITS, type Config, type Credential } from './types.js';
+import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from './types.js';
 import * as v from './validate.js';
 
 export interface ResolveInput {
@@ -69,13 +69,13 @@ function optional<T>(sources: Sources, flag: string | null, envName: string | nu
   return found ? validated(found, check, what) : fallback;
 }
 
-type CredentialCandidate = { kind: Credential['kind']; found: Sourced; by: 'value' | 'file' };
+type CredentialCandidate = { kind: Exclude<Credential['kind'], 'device-code'>; found: Sourced; by: 'value' | 'file' };
 
 /** Exactly one credential: the highest level that has one wins; two at one level is an error. */
 function pickCredential(sources: Sources): CredentialCandidate | null {
   for (const level of LEVELS) {
     const candidates: CredentialCandidate[] = [];
-    const add = (kind: Credential['kind'], by: 'value' | 'file', flag: string | null, envName: string) => {
+    const add = (kind: CredentialCandidate['kind'], by: 'value' | 'file', flag: string | null, envName: string) => {
       const found = sources.atLevel(level, flag, envName);
       if (found) candidates.push({ kind, found, by });
     };
@@ -139,7 +139,7 @@ function readCaFile(path: string, cwd: string): string {
   return text;
 }
 
-function users(sources: Sources, flags: Record<string, unknown>, cwd: string): string[] {
+function users(sources: Sources, flags: Record<string, unknown>, cwd: string, optionalUser = false): string[] {
   const fromFlag = flags.user;
   const list = Array.isArray(fromFlag) ? (fromFlag as string[]) : typeof fromFlag === 'string' ? [fromFlag] : [];
   const found: Sourced[] = list.map((value) => ({ value, level: 'flag' as const, origin: '--user' }));
@@ -160,6 +160,7 @@ function users(sources: Sources, flags: Record<string, unknown>, cwd: string): s
     const env = sources.get(null, ENV.user);
     if (env) found.push(env);
   }
+  if (found.length === 0 && optionalUser) return [];
   if (found.length === 0) throw new ConfigError(`missing mailbox: ${whereToSet('--user', ENV.user, 'UPN')} (or --users-file PATH)`);
   // Addresses are case-insensitive: keep the first spelling of each.
   const seen = new Map<string, string>();
@@ -177,10 +178,12 @@ export function resolveConfig(input: ResolveInput): Config {
   const warnings: string[] = [];
 
   // What was typed is checked before what is missing: a malformed value is the likelier typo.
-  const userList = users(sources, flags, cwd);
+  const flow = optional(sources, '--flow', null, 'flow', v.flow, 'client-credentials' as const);
+  // A delegated flow defaults to the signed-in user's own mailbox.
+  const userList = users(sources, flags, cwd, flow === 'device-code');
   const connection = {
     authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, DEFAULTS.authorityHost),
-    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, DEFAULTS.scope),
+    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, flags.flow === 'device-code' ? DEFAULTS.delegatedScope : DEFAULTS.scope),
     host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, DEFAULTS.host),
     port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, flags.starttls === true ? 143 : DEFAULTS.port),
     starttls: flags.starttls === true,
@@ -197,15 +200,22 @@ export function resolveConfig(input: ResolveInput): Config {
   const jsonl = flags.jsonl === true;
   if (json && jsonl) throw new ConfigError('--json and --jsonl cannot be combined: pick one');
 
-  const picked = pickCredential(sources);
-  if (!picked) {
-    throw new ConfigError(
-      `missing credential: set ${ENV.secret}, or pass --client-secret-file PATH|-, --cert PATH or --access-token-file PATH|-`,
-    );
+  let credential: Credential;
+  if (flow === 'device-code') {
+    // A public client: the user signs in; any configured secret or certificate is not used.
+    if (pickCredential(sources)) warnings.push('--flow device-code signs a user in: the configured client secret or certificate is not used');
+    credential = { kind: 'device-code', origin: '--flow device-code' };
+  } else {
+    const picked = pickCredential(sources);
+    if (!picked) {
+      throw new ConfigError(
+        `missing credential: set ${ENV.secret}, or pass --client-secret-file PATH|-, --cert PATH or --access-token-file PATH|- (or --flow device-code to sign a user in)`,
+      );
+    }
+    credential = loadCredential(picked, cwd, sources);
   }
-  const credential = loadCredential(picked, cwd, sources);
   const needsApp = credential.kind !== 'access-token-file';
-  const why = needsApp ? ` (needed to request a token with ${credential.kind === 'certificate' ? 'a certificate' : 'a client secret'})` : '';
+  const why = needsApp ? ` (needed to request a token with ${CREDENTIAL_TEXT[credential.kind]})` : '';
   const tenant = needsApp ? required(sources, '--tenant', ENV.tenant, 'tenant', 'ID', v.tenant, why) : givenTenant;
   const clientId = needsApp ? required(sources, '--client-id', ENV.clientId, 'client ID', 'GUID', v.guid, why) : givenClientId;
 

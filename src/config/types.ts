@@ -2,12 +2,22 @@ import type { LoadedCertificate } from '../token/certificate.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
-export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file';
+export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file' | 'device-code';
+
+/** How each credential is named in reports. */
+export const CREDENTIAL_TEXT: Record<CredentialSource, string> = {
+  'client-secret': 'client secret',
+  certificate: 'certificate',
+  'access-token-file': 'access token from file',
+  'device-code': 'device code sign-in',
+};
 
 export type Credential =
   | { kind: 'client-secret'; secret: string; origin: string }
   | { kind: 'certificate'; certificate: LoadedCertificate; path: string; origin: string; /** of an encrypted key, kept only to be redacted */ passphrase?: string }
-  | { kind: 'access-token-file'; token: string; path: string; origin: string };
+  | { kind: 'access-token-file'; token: string; path: string; origin: string }
+  /** Delegated: the user signs in with a device code; the app is a public client (no credential). */
+  | { kind: 'device-code'; origin: string };
 
 export interface OutputOptions {
   json: boolean;
@@ -63,6 +73,8 @@ export interface Config {
 export const DEFAULTS = {
   authorityHost: 'https://login.microsoftonline.com',
   scope: 'https://outlook.office365.com/.default',
+  /** Delegated flows: the signed-in user's own IMAP permission (offline_access is added). */
+  delegatedScope: 'https://outlook.office.com/IMAP.AccessAsUser.All',
   host: 'outlook.office365.com',
   port: 993,
   folder: 'INBOX',

@@ -87,6 +87,12 @@ export function scope(value: string): string {
   return v;
 }
 
+export function flow(value: string): 'client-credentials' | 'device-code' {
+  const v = value.trim().toLowerCase();
+  if (v !== 'client-credentials' && v !== 'device-code') throw new Error('expected client-credentials or device-code');
+  return v;
+}
+
 export function mechanism(value: string): 'XOAUTH2' | 'OAUTHBEARER' {
   const v = value.trim().toUpperCase();
   if (v !== 'XOAUTH2' && v !== 'OAUTHBEARER') throw new Error('expected xoauth2 or oauthbearer');

@@ -39,6 +39,7 @@ const EXAMPLES: Record<string, () => DiagnosisContext> = {
   'token-wrong-audience': () => context(goodToken({ aud: 'https://graph.microsoft.com', roles: [] })),
   'token-delegated': () => context(goodToken({ scp: 'IMAP.AccessAsUser.All', roles: undefined })),
   'token-missing-imap-role': () => context(goodToken({ roles: [] })),
+  'token-missing-imap-scope': () => ({ ...context(goodToken({ aud: 'https://outlook.office.com', scp: 'User.Read', roles: undefined })), credential: 'device-code' }),
   'token-tenant-mismatch': () => ({ ...context(goodToken({ tid: '00000000-0000-0000-0000-00000000000b' })), tenant: '00000000-0000-0000-0000-00000000000a' }),
   'token-client-mismatch': () => ({ ...context(goodToken({ appid: '00000000-0000-0000-0000-00000000000b' })), clientId: '00000000-0000-0000-0000-00000000000a' }),
   'token-expired': () => context(goodToken({ exp: NOW_S - 600 })),

@@ -1,6 +1,7 @@
 // The human report: stages with ticks and times, the token summary, the transcript, and on failure
 // what failed, why, and the fix. Colour only when the caller says the terminal takes it.
 import { Chalk, type ChalkInstance } from 'chalk';
+import { CREDENTIAL_TEXT } from '../config/types.js';
 import type { Diagnosis } from '../diagnose/index.js';
 import type { MailboxResult, RunResult } from '../result.js';
 import { tokenErrorLine, type TokenReport } from '../token/types.js';
@@ -15,11 +16,6 @@ export interface TextOptions {
   batch?: boolean;
 }
 
-const SOURCE_TEXT: Record<TokenReport['source'], string> = {
-  'client-secret': 'client secret',
-  certificate: 'certificate',
-  'access-token-file': 'access token from file',
-};
 const LINE_LIMIT = 160;
 
 function indent(text: string, prefix: string): string {
@@ -28,7 +24,7 @@ function indent(text: string, prefix: string): string {
 
 function tokenSection(t: TokenReport, c: ChalkInstance, verbose: boolean): string[] {
   const out: string[] = [];
-  const how = `${SOURCE_TEXT[t.source]}${t.requests ? `, ${t.requests} request${t.requests > 1 ? 's' : ''}` : ''}, ${t.ms} ms`;
+  const how = `${CREDENTIAL_TEXT[t.source]}${t.requests ? `, ${t.requests} request${t.requests > 1 ? 's' : ''}` : ''}, ${t.ms} ms`;
   out.push(c.bold('Token') + c.dim(`  (${how})`));
   if (!t.ok) {
     const e = t.error!;

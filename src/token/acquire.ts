@@ -36,7 +36,15 @@ function claimsOf(token: string): TokenClaims | undefined {
   }
 }
 
-export async function acquireToken(config: Config): Promise<TokenResult> {
+/** How long the signed-in user gets to enter a device code (Entra's codes live 15 minutes). */
+const DEVICE_CODE_WAIT_SECONDS = 900;
+
+export interface AcquireHooks {
+  /** Device code flow: the text telling the user where to sign in and which code to enter. */
+  onDeviceCode?(message: string): void;
+}
+
+export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Promise<TokenResult> {
   const started = performance.now();
   const cred = config.credential;
   const source = cred.kind;
@@ -54,7 +62,7 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
   const fail = (error: TokenError): TokenResult => ({ report: { source, ok: false, error, ms: elapsed(), requests } });
 
   // Loaded here, not at start-up: --help and config errors never pay for MSAL.
-  const { AuthError, ConfidentialClientApplication, LogLevel } = await import('@azure/msal-node');
+  const { AuthError, ConfidentialClientApplication, LogLevel, PublicClientApplication } = await import('@azure/msal-node');
   const network = createNetworkClient({ timeoutMs: config.timeoutMs, caPem: config.caPem, onRequest: () => requests++, onNetworkError: (m) => (networkError = m), networkError: (m) => new AuthError('network_error', m, m) });
   const observed: typeof network = {
     sendGetRequestAsync: (url, o) => network.sendGetRequestAsync(url, o),
@@ -66,10 +74,27 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
       return res as never;
     },
   };
-  const app = new ConfidentialClientApplication({
+  const system = {
+    networkClient: observed,
+    // MSAL's logger must never print: errors are reported by us, redacted.
+    loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },
+  };
+  const auth = { clientId: config.clientId!, ...authorityOptions(config.authorityHost, config.tenant!) };
+  let acquire: () => Promise<import('@azure/msal-node').AuthenticationResult | null>;
+  let deadlineMs = config.timeoutMs + 1000;
+  if (cred.kind === 'device-code') {
+    // Delegated: a public client, the user signs in elsewhere; no credential, no token cache.
+    const app = new PublicClientApplication({ auth, system });
+    acquire = () => app.acquireTokenByDeviceCode({
+      scopes: [config.scope, 'offline_access'],
+      deviceCodeCallback: (response) => hooks.onDeviceCode?.(response.message),
+      timeout: DEVICE_CODE_WAIT_SECONDS,
+    });
+    deadlineMs = DEVICE_CODE_WAIT_SECONDS * 1000 + config.timeoutMs;
+  } else {
+    const app = new ConfidentialClientApplication({
     auth: {
-      clientId: config.clientId!,
-      ...authorityOptions(config.authorityHost, config.tenant!),
+      ...auth,
       ...(cred.kind === 'client-secret'
         ? { clientSecret: cred.secret }
         : {
@@ -82,20 +107,18 @@ export async function acquireToken(config: Config): Promise<TokenResult> {
           }),
     },
     ...(config.tokenCachePath ? { cache: { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config)) } } : {}),
-    system: {
-      networkClient: observed,
-      // MSAL's logger must never print: errors are reported by us, redacted.
-      loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },
-    },
-  });
+    system,
+    });
+    acquire = () => app.acquireTokenByClientCredential({ scopes: [config.scope], skipCache: !config.tokenCachePath || config.freshToken });
+  }
 
   let timer: NodeJS.Timeout | undefined;
   // Belt and braces: each request has its own deadline, the whole call has one more.
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${config.timeoutMs / 1000} s`), { errorCode: 'network_error' })), config.timeoutMs + 1000);
+    timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${Math.round(deadlineMs / 1000)} s`), { errorCode: 'network_error' })), deadlineMs);
   });
   try {
-    const result = await Promise.race([app.acquireTokenByClientCredential({ scopes: [config.scope], skipCache: !config.tokenCachePath || config.freshToken }), deadline]);
+    const result = await Promise.race([acquire(), deadline]);
     const token = result?.accessToken ?? '';
     if (!token) {
       return fail({

@@ -12,6 +12,7 @@ export interface TokenClaims {
   roles?: string[];
   scp?: string;
   upn?: string;
+  unique_name?: string;
   app_displayname?: string;
   appidacr?: string;
   ver?: string;
@@ -21,7 +22,7 @@ export interface TokenClaims {
 }
 
 const SUMMARY_KEYS: (keyof TokenClaims)[] = [
-  'aud', 'iss', 'tid', 'appid', 'azp', 'app_displayname', 'oid', 'sub', 'roles', 'scp', 'upn', 'appidacr', 'ver', 'iat', 'nbf', 'exp',
+  'aud', 'iss', 'tid', 'appid', 'azp', 'app_displayname', 'oid', 'sub', 'roles', 'scp', 'upn', 'unique_name', 'appidacr', 'ver', 'iat', 'nbf', 'exp',
 ];
 
 const MAX_EPOCH_SECONDS = 95_617_584_000; // 5000-01-01

@@ -178,12 +178,12 @@ const AADSTS_CASES: Case[] = [
   { name: '7000112 app disabled', ctx: ctx({ token: serverError(7000112) }), id: 'aadsts-app-disabled', fix: [CLIENT, 'Enterprise applications'], docs: docsFor(7000112) },
   {
     name: 'an AADSTS code not in the table',
-    ctx: ctx({ token: serverError(50079, { description: 'AADSTS50079: Due to a configuration change made by your administrator, you must enroll.' }) }),
+    ctx: ctx({ token: serverError(50126, { description: 'AADSTS50126: Error validating credentials due to invalid username or password.' }) }),
     id: 'aadsts-other',
-    summary: ['AADSTS50079'],
-    cause: ['Due to a configuration change'],
-    fix: [docsFor(50079)],
-    docs: docsFor(50079),
+    summary: ['AADSTS50126'],
+    cause: ['Error validating credentials'],
+    fix: [docsFor(50126)],
+    docs: docsFor(50126),
   },
   {
     name: 'another unknown code (7 digits)',
@@ -471,6 +471,20 @@ const IMAP_CASES: Case[] = [
   },
 ];
 
+const DELEGATED_CASES: Case[] = [
+  { name: '65001 consent required', ctx: ctx({ credential: 'device-code', token: serverError(65001) }), id: 'aadsts-consent-required', fix: [CLIENT, 'Grant admin consent'], docs: docsFor(65001) },
+  { name: '50105 user not assigned', ctx: ctx({ credential: 'device-code', token: serverError(50105) }), id: 'aadsts-user-not-assigned', fix: ['Users and groups'], docs: docsFor(50105) },
+  { name: '50076 MFA required', ctx: ctx({ credential: 'device-code', token: serverError(50076) }), id: 'aadsts-mfa-required', fix: [/MFA/] , docs: docsFor(50076) },
+  { name: '50079 MFA registration required', ctx: ctx({ credential: 'device-code', token: serverError(50079) }), id: 'aadsts-mfa-required', docs: docsFor(50079) },
+  {
+    name: 'delegated token without IMAP.AccessAsUser.All',
+    ctx: ctx({ credential: 'device-code', token: { ...goodToken(), claims: claims({ aud: 'https://outlook.office.com', roles: undefined, scp: 'User.Read Mail.Read' }) } }),
+    id: 'token-missing-imap-scope',
+    sole: false,
+    fix: ['Delegated permissions', 'IMAP.AccessAsUser.All'],
+  },
+];
+
 const TOKEN_TRANSPORT_CASES: Case[] = [
   { name: 'token endpoint timed out', ctx: ctx({ token: tokenError({ kind: 'timeout', message: 'POST login.microsoftonline.com: timed out after 15 s' }) }), id: 'token-timeout', cause: ['timed out after 15 s'], fix: ['--timeout'] },
   { name: 'token endpoint unreachable', ctx: ctx({ token: tokenError({ kind: 'network', message: 'POST login.microsoftonline.com: socket hang up' }) }), id: 'token-network', cause: ['socket hang up'], fix: ['--ca-file'] },
@@ -478,7 +492,7 @@ const TOKEN_TRANSPORT_CASES: Case[] = [
   { name: 'the request could not be made', ctx: ctx({ token: tokenError({ kind: 'client', message: 'invalid key' }) }), id: 'token-client-error', cause: ['invalid key'], fix: ['--debug'] },
 ];
 
-const CASES: Case[] = [...AADSTS_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...IMAP_CASES];
+const CASES: Case[] = [...AADSTS_CASES, ...DELEGATED_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...IMAP_CASES];
 
 // ── Coverage of the table ─────────────────────────────────────────────────────────────────────
 describe('RULES', () => {
@@ -658,7 +672,7 @@ describe('AADSTS codes', () => {
     if (how === 'aadsts') expect(ds[0]!.docs).toBe(docsFor(n));
   });
 
-  it.each([[50079], [50126], [65001], [700082], [9002313], [1]])('unknown AADSTS%s → aadsts-other with its link', (n) => {
+  it.each([[50126], [700082], [9002313], [1]])('unknown AADSTS%s → aadsts-other with its link', (n) => {
     const ds = diagnose(ctx({ token: serverError(n, { description: `AADSTS${n}: the description from Entra.` }) }));
     expect(ids(ds)).toEqual(['aadsts-other']);
     expect(ds[0]!.summary).toContain(`AADSTS${n}`);

@@ -112,6 +112,27 @@ const TABLE: AadstsEntry[] = [
     },
   },
   {
+    codes: [65001],
+    id: 'aadsts-consent-required',
+    summary: 'The user or an administrator has not consented to the app',
+    cause: 'A delegated sign-in needs consent to the permissions the app asks for (IMAP.AccessAsUser.All, offline_access); the tenant may also forbid users to consent.',
+    fix: (ctx) => `Entra admin center → App registrations → ${app(ctx)} → API permissions → Grant admin consent for the tenant (or have the user consent when signing in).`,
+  },
+  {
+    codes: [50105],
+    id: 'aadsts-user-not-assigned',
+    summary: 'The signed-in user is not assigned to the app',
+    cause: 'The enterprise application requires assignment ("Assignment required?" = Yes) and this user (or a group of theirs) is not assigned.',
+    fix: (ctx) => `Entra admin center → Enterprise applications → ${app(ctx)} → Users and groups → Add user/group, or set "Assignment required?" to No.`,
+  },
+  {
+    codes: [50076, 50079],
+    id: 'aadsts-mfa-required',
+    summary: 'Multi-factor authentication is required',
+    cause: 'A Conditional Access policy or security defaults require MFA (or MFA registration) for this sign-in.',
+    fix: () => 'Sign in again with the device code and complete MFA in the browser; an administrator can check the policy in Entra admin center → Sign-in logs (search the correlation ID).',
+  },
+  {
     codes: [7000112],
     id: 'aadsts-app-disabled',
     summary: 'The application is disabled',

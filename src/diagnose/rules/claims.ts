@@ -4,6 +4,7 @@ import { isoTime, type TokenClaims } from '../../token/claims.js';
 import type { DiagnosisContext, Rule } from '../types.js';
 
 export const IMAP_ROLE = 'IMAP.AccessAsApp';
+export const IMAP_USER_SCOPE = 'IMAP.AccessAsUser.All';
 const EXCHANGE_AUDIENCES = [
   'https://outlook.office365.com', 'https://outlook.office.com', '00000002-0000-0ff1-ce00-000000000000',
   'https://outlook.office365.us', 'https://outlook.office365.us/', 'https://partner.outlook.cn', 'https://outlook.office.de',
@@ -35,13 +36,29 @@ export const claimRules: Rule[] = [
   {
     id: 'token-delegated',
     stage: 'claims',
-    keys: ['scp', 'delegated', 'IMAP.AccessAsUser.All'],
+    keys: ['scp', 'delegated'],
     severity: 'advisory',
-    applies: (ctx) => !!claimsOf(ctx)?.scp,
+    // Only a surprise where an app-only token was asked for; a user sign-in is delegated by design.
+    applies: (ctx) => !!claimsOf(ctx)?.scp && ctx.credential !== 'device-code',
     diagnose: (ctx) => ({
       summary: 'The token is a delegated (user) token, not an app-only token',
       cause: `It carries scp "${claimsOf(ctx)!.scp}", so it acts as the signed-in user; it can open only mailboxes that user may open.`,
       fix: 'For app-only access use the client-credentials flow (a secret or a certificate, scope https://outlook.office365.com/.default) with the IMAP.AccessAsApp application permission.',
+    }),
+  },
+  {
+    id: 'token-missing-imap-scope',
+    stage: 'claims',
+    keys: ['IMAP.AccessAsUser.All', 'delegated permission'],
+    severity: 'advisory',
+    applies: (ctx) => {
+      const c = claimsOf(ctx);
+      return !!c?.scp && audiences(c).some(isExchangeAudience) && !c.scp.split(' ').includes(IMAP_USER_SCOPE);
+    },
+    diagnose: (ctx) => ({
+      summary: `The delegated token has no ${IMAP_USER_SCOPE} (scp: ${claimsOf(ctx)!.scp})`,
+      cause: 'A signed-in user reaches IMAP only through the delegated permission IMAP.AccessAsUser.All of Office 365 Exchange Online, consented for the app.',
+      fix: `Entra admin center → App registrations → your app → API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Delegated permissions → ${IMAP_USER_SCOPE} → Add (and grant admin consent, or let the user consent). Request the token with --scope https://outlook.office.com/${IMAP_USER_SCOPE} (now: ${ctx.scope}).`,
     }),
   },
   {
