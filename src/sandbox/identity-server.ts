@@ -16,6 +16,8 @@ export interface SandboxApp {
   certificates?: string[];
   roles?: string[];
   servicePrincipalId?: string;
+  /** "Allow public client flows" (device code without a client credential); default false. */
+  publicClient?: boolean;
 }
 export interface SandboxTenant {
   id: string;
@@ -37,7 +39,25 @@ export interface IdentityServerOptions {
   port?: number;
   tokenLifetimeSeconds?: number;
   clockSkewSeconds?: number;
+  /** The device code reply's `interval` (MSAL waits this long between polls; fractions work); default 5. */
+  deviceCodeIntervalSeconds?: number;
+  /** The device code reply's `expires_in`; default 900. */
+  deviceCodeExpiresSeconds?: number;
+  /**
+   * Answer `slow_down` to a device code poll that comes sooner than `interval` after the previous one.
+   * Default false: Entra is not known to send it, and MSAL treats it as a fatal error.
+   */
+  deviceCodeSlowDown?: boolean;
 }
+/** The signed-in user that approves a device code. */
+export interface SandboxUser {
+  upn: string;
+  /** The user's object ID; default a GUID derived from the UPN. */
+  oid?: string;
+  /** Display name (`name` claim); default the UPN's local part. */
+  name?: string;
+}
+export type DeviceCodeState = 'pending' | 'approved' | 'declined' | 'expired';
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -51,6 +71,12 @@ export interface IdentityServer {
   requests: RecordedRequest[];
   issuedTokens: string[];
   setFault(fault: TokenFault | null): void;
+  /** The user signs in at the verification page and enters this code. Throws for an unknown code. */
+  approveDeviceCode(userCode: string, user: SandboxUser): void;
+  /** The user enters the code and then declines ("No, cancel sign-in"). Throws for an unknown code. */
+  declineDeviceCode(userCode: string): void;
+  /** Every device code issued so far, oldest first. */
+  deviceCodes(): { userCode: string; state: DeviceCodeState }[];
   close(): Promise<void>;
 }
 
@@ -70,6 +96,8 @@ export interface AadstsContext {
   keyValidity?: { start: Date; end: Date };
   /** 700024: the times Entra quotes. */
   times?: { now: Date; validFrom: Date; expires: Date };
+  /** Overrides the entry's OAuth `error` (70000 is `invalid_grant` in general, `authorization_declined` in the device flow). */
+  oauthError?: string;
 }
 
 const q = (v: string | undefined) => (v ? ` '${v}'` : '');
@@ -191,6 +219,33 @@ const AADSTS: Record<number, Entry> = {
     error: 'temporarily_unavailable',
     text: () => 'The server terminated an operation because it encountered a client request loop. Please contact your app vendor.',
   },
+  // Device code flow (token endpoint, grant_type urn:ietf:params:oauth:grant-type:device_code).
+  70016: {
+    status: 400,
+    error: 'authorization_pending',
+    text: (c) =>
+      c.oauthError === 'slow_down'
+        ? 'OAuth 2.0 device flow error. Polling too frequently; wait the interval between requests.'
+        : 'OAuth 2.0 device flow error. Authorization is pending. Continue polling.',
+  },
+  70018: {
+    status: 400,
+    error: 'bad_verification_code',
+    text: () => 'Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.',
+  },
+  70020: {
+    status: 400,
+    error: 'expired_token',
+    text: () => "The provided value for the input parameter 'device_code' is not valid. This device code has expired.",
+  },
+  70000: {
+    status: 400,
+    error: 'invalid_grant',
+    text: (c) =>
+      c.oauthError === 'authorization_declined'
+        ? 'The user has declined the authorization request. Authorization is not approved.'
+        : 'Provided grant is invalid or malformed.',
+  },
   7000112: {
     status: 400,
     error: 'unauthorized_client',
@@ -221,7 +276,7 @@ function describe700027(c: AadstsContext): string {
 export function describeAadsts(code: number, ctx: AadstsContext = {}): { error: string; status: number; description: string } {
   const entry = AADSTS[code];
   if (!entry) return { error: 'invalid_request', status: 400, description: `Error ${code}.` };
-  return { error: entry.error, status: entry.status, description: entry.text(ctx) };
+  return { error: ctx.oauthError ?? entry.error, status: entry.status, description: entry.text(ctx) };
 }
 
 /** Thrown inside request handling; turned into Entra's error body at the top. */
@@ -251,6 +306,52 @@ const RESOURCES = new Map<string, { appId: string; exchange: boolean }>([
   [GRAPH_APP_ID, { appId: GRAPH_APP_ID, exchange: false }],
 ]);
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+// RFC 8628's URN, and the short form MSAL sends; Entra takes both.
+const DEVICE_CODE_GRANTS = new Set(['urn:ietf:params:oauth:grant-type:device_code', 'device_code']);
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+const VERIFICATION_URI = 'https://microsoft.com/devicelogin';
+/** Entra's user codes are nine upper-case letters (e.g. "BPPVYQZMA"). */
+const newUserCode = () => Array.from(randomBytes(9), (b) => String.fromCharCode(65 + (b % 26))).join('');
+
+interface DeviceCode {
+  deviceCode: string;
+  userCode: string;
+  tenant: SandboxTenant;
+  app: SandboxApp;
+  scopes: ReturnType<typeof parseDelegatedScopes>;
+  expiresAt: number;
+  state: 'pending' | 'approved' | 'declined';
+  user?: Required<SandboxUser>;
+  redeemed: boolean;
+  lastPollAt?: number;
+}
+
+/**
+ * Delegated scopes as Entra reads them: OIDC scopes apart, every other scope `<resource>/<permission>`
+ * (a bare permission means Microsoft Graph), all for one resource.
+ */
+function parseDelegatedScopes(scope: string | undefined, tenant: SandboxTenant) {
+  const all = scope?.trim() ? scope.trim().split(/\s+/) : [];
+  if (all.length === 0) throw new Aadsts(900144, { parameter: 'scope' });
+  const oidc = all.filter((s) => OIDC_SCOPES.has(s.toLowerCase())).map((s) => s.toLowerCase());
+  let resource: string | undefined;
+  const permissions: string[] = [];
+  for (const s of all.filter((x) => !OIDC_SCOPES.has(x.toLowerCase()))) {
+    const slash = s.lastIndexOf('/');
+    const [res, perm] = slash > 0 ? [s.slice(0, slash).replace(/\/+$/, ''), s.slice(slash + 1)] : ['https://graph.microsoft.com', s];
+    if (resource !== undefined && resource.toLowerCase() !== res.toLowerCase()) throw new Aadsts(70011, { scope });
+    resource = res;
+    if (perm && perm !== '.default') permissions.push(perm);
+  }
+  // Only OIDC scopes: Entra answers with a Graph token for User.Read.
+  if (resource === undefined) {
+    resource = 'https://graph.microsoft.com';
+    permissions.push('User.Read');
+  }
+  const known = RESOURCES.get(resource.toLowerCase());
+  if (!known) throw new Aadsts(500011, { resource, tenant: tenant.domains[0] ?? tenant.id });
+  return { resource, known, permissions, oidc, granted: [...permissions.map((p) => `${resource}/${p}`), ...oidc] };
+}
 const ASSERTION_SKEW_SECONDS = 300;
 // Entra back-dates iat/nbf of issued tokens by five minutes so that resource servers with slightly slow
 // clocks accept them at once.
@@ -314,6 +415,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   const issuedTokens: string[] = [];
   const sockets = new Set<Socket>();
   let fault: TokenFault | null = null;
+  const deviceCodeList: DeviceCode[] = [];
   let base = '';
   let port = 0;
   const lifetime = opts.tokenLifetimeSeconds ?? 3599;
@@ -449,6 +551,175 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     }
   }
 
+  /** Checks a client secret or certificate assertion if one was sent; its `appidacr`, or null for none. */
+  function clientCredential(app: SandboxApp, tenant: SandboxTenant, form: Record<string, string>): '1' | '2' | null {
+    const secret = form['client_secret'];
+    const assertion = form['client_assertion'];
+    if (secret !== undefined) {
+      const matches = (app.secrets ?? []).filter((s) => s.value === secret);
+      if (matches.length === 0) throw new Aadsts(7000215, { clientId: app.clientId });
+      if (matches.every((s) => s.expired)) throw new Aadsts(7000222, { clientId: app.clientId });
+      return '1';
+    }
+    if (assertion !== undefined && form['client_assertion_type'] === JWT_BEARER) {
+      checkAssertion(assertion, app, tenant);
+      return '2';
+    }
+    return null;
+  }
+
+  /** Tenant and app of a delegated request; `common`/`organizations` resolve to the app's home tenant. */
+  function findTenantAndApp(seg: string, form: Record<string, string>): { tenant: SandboxTenant; app: SandboxApp } {
+    const multi = seg === 'common' || seg === 'organizations';
+    const tenant = multi ? undefined : findTenant(seg);
+    if (!multi && !tenant) throw new Aadsts(90002, { tenant: seg });
+    const clientId = form['client_id'];
+    if (!clientId) throw new Aadsts(900144, { parameter: 'client_id' });
+    const app = opts.apps.find(
+      (a) => a.clientId.toLowerCase() === clientId.toLowerCase() && (!tenant || a.tenantId.toLowerCase() === tenant.id.toLowerCase()),
+    );
+    const home = tenant ?? opts.tenants.find((t) => t.id.toLowerCase() === app?.tenantId.toLowerCase());
+    if (!app || !home) throw new Aadsts(700016, { clientId, tenant: tenant ? tenantName(tenant) : seg });
+    return { tenant: home, app };
+  }
+
+  /** POST /{tenant}/oauth2/v2.0/devicecode: Entra hands out codes to any registered app. */
+  function deviceCodeReply(seg: string, form: Record<string, string>, correlationId?: string): Reply {
+    try {
+      const { tenant, app } = findTenantAndApp(seg, form);
+      const scopes = parseDelegatedScopes(form['scope'], tenant);
+      const expiresIn = opts.deviceCodeExpiresSeconds ?? 900;
+      const rec: DeviceCode = {
+        deviceCode: `DAQABIQEAAAB${randomBytes(96).toString('base64url')}`,
+        userCode: newUserCode(),
+        tenant,
+        app,
+        scopes,
+        expiresAt: Date.now() + expiresIn * 1000,
+        state: 'pending',
+        redeemed: false,
+      };
+      deviceCodeList.push(rec);
+      return json(200, {
+        user_code: rec.userCode,
+        device_code: rec.deviceCode,
+        verification_uri: VERIFICATION_URI,
+        expires_in: expiresIn,
+        interval: opts.deviceCodeIntervalSeconds ?? 5,
+        message: `To sign in, use a web browser to open the page ${VERIFICATION_URI} and enter the code ${rec.userCode} to authenticate.`,
+      });
+    } catch (e) {
+      if (e instanceof Aadsts) return aadstsReply(base, e.code, e.ctx, correlationId);
+      throw e;
+    }
+  }
+
+  const deviceCodeState = (rec: DeviceCode): DeviceCodeState =>
+    rec.state !== 'declined' && !rec.redeemed && Date.now() > rec.expiresAt ? 'expired' : rec.state;
+
+  function findUserCode(userCode: string): DeviceCode {
+    const rec = deviceCodeList.find((r) => r.userCode === userCode.replace(/[\s-]/g, '').toUpperCase());
+    if (!rec) throw new Error(`no device code with user code ${userCode}`);
+    const state = deviceCodeState(rec);
+    if (state !== 'pending') throw new Error(`device code ${rec.userCode} is ${state}, not pending`);
+    return rec;
+  }
+
+  /** Token endpoint, device code grant, in Entra's order; the token reply once the user approved. */
+  function redeemDeviceCode(seg: string, form: Record<string, string>): Record<string, unknown> {
+    const { tenant, app } = findTenantAndApp(seg, form);
+    // "Allow public client flows" off: the app is confidential and must authenticate itself.
+    const credential = clientCredential(app, tenant, form);
+    if (!credential && !app.publicClient) throw new Aadsts(7000218);
+    const code = form['device_code'];
+    if (!code) throw new Aadsts(900144, { parameter: 'device_code' });
+    const rec = deviceCodeList.find((r) => r.deviceCode === code && r.app === app);
+    if (!rec) throw new Aadsts(70018);
+    const state = deviceCodeState(rec);
+    if (state === 'expired' || rec.redeemed) throw new Aadsts(70020);
+    if (state === 'declined') throw new Aadsts(70000, { oauthError: 'authorization_declined' });
+    const now = Date.now();
+    const last = rec.lastPollAt;
+    rec.lastPollAt = now;
+    if (state === 'pending') {
+      const interval = (opts.deviceCodeIntervalSeconds ?? 5) * 1000;
+      if (opts.deviceCodeSlowDown && last !== undefined && now - last < interval) throw new Aadsts(70016, { oauthError: 'slow_down' });
+      throw new Aadsts(70016);
+    }
+    rec.redeemed = true;
+    return issueUserTokens(rec, credential ?? '0', form['client_info'] === '1');
+  }
+
+  const signed = (payload: Record<string, unknown>) => {
+    const { kid, privateKeyPem } = opts.signingKey;
+    return signJwt({ typ: 'JWT', alg: 'RS256', kid, x5t: kid }, payload, privateKeyPem);
+  };
+
+  /** Access token (Entra v1, delegated), id token (v2), client_info and refresh token for an approved device code. */
+  function issueUserTokens(rec: DeviceCode, appidacr: '0' | '1' | '2', clientInfo: boolean): Record<string, unknown> {
+    const { tenant, app, scopes } = rec;
+    const user = rec.user!;
+    const now = Math.floor(Date.now() / 1000) + skew;
+    const sts = `https://sts.windows.net/${tenant.id}/`;
+    const sid = randomUUID();
+    // Entra's `sub` is pairwise: per user and app.
+    const sub = createHash('sha256').update(`${user.oid}:${app.clientId}`).digest('base64url');
+    const access = signed({
+      aud: scopes.resource,
+      iss: sts,
+      iat: now - BACKDATE_SECONDS,
+      nbf: now - BACKDATE_SECONDS,
+      exp: now + lifetime,
+      acr: '1',
+      aio: randomBytes(48).toString('base64'),
+      amr: ['pwd'],
+      ...(app.displayName ? { app_displayname: app.displayName } : {}),
+      appid: app.clientId,
+      appidacr,
+      ipaddr: '127.0.0.1',
+      name: user.name,
+      oid: user.oid,
+      rh: `0.${Buffer.concat([guidBytes(tenant.id), guidBytes(scopes.known.appId), Buffer.alloc(17)]).toString('base64url')}.`,
+      scp: scopes.permissions.join(' '),
+      sid,
+      sub,
+      tid: tenant.id,
+      unique_name: user.upn,
+      upn: user.upn,
+      uti: randomBytes(16).toString('base64url'),
+      ver: '1.0',
+    });
+    issuedTokens.push(access);
+    const reply: Record<string, unknown> = {
+      token_type: 'Bearer',
+      scope: scopes.granted.filter((s) => s !== 'offline_access').join(' '),
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
+      access_token: access,
+    };
+    if (scopes.oidc.includes('offline_access')) reply['refresh_token'] = `1.AXkA${randomBytes(96).toString('base64url')}`;
+    if (scopes.oidc.includes('openid')) {
+      reply['id_token'] = signed({
+        aud: app.clientId,
+        iss: `${base}/${tenant.id}/v2.0`,
+        iat: now - BACKDATE_SECONDS,
+        nbf: now - BACKDATE_SECONDS,
+        exp: now + lifetime,
+        name: user.name,
+        oid: user.oid,
+        preferred_username: user.upn,
+        rh: `0.${Buffer.concat([guidBytes(tenant.id), guidBytes(app.clientId), Buffer.alloc(17)]).toString('base64url')}.`,
+        sid,
+        sub,
+        tid: tenant.id,
+        uti: randomBytes(16).toString('base64url'),
+        ver: '2.0',
+      });
+    }
+    if (clientInfo) reply['client_info'] = Buffer.from(JSON.stringify({ uid: user.oid, utid: tenant.id })).toString('base64url');
+    return reply;
+  }
+
   /** Validates a token POST in Entra's order; returns the resource and how the client authenticated. */
   function authorize(seg: string, form: Record<string, string>) {
     if (seg === 'common' || seg === 'organizations') throw new Aadsts(50059);
@@ -462,20 +733,8 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     const app = opts.apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase() && a.tenantId.toLowerCase() === tenant.id.toLowerCase());
     if (!app) throw new Aadsts(700016, { clientId, tenant: tenantName(tenant) });
 
-    let appidacr: '1' | '2';
-    const secret = form['client_secret'];
-    const assertion = form['client_assertion'];
-    if (secret !== undefined) {
-      const matches = (app.secrets ?? []).filter((s) => s.value === secret);
-      if (matches.length === 0) throw new Aadsts(7000215, { clientId: app.clientId });
-      if (matches.every((s) => s.expired)) throw new Aadsts(7000222, { clientId: app.clientId });
-      appidacr = '1';
-    } else if (assertion !== undefined && form['client_assertion_type'] === JWT_BEARER) {
-      checkAssertion(assertion, app, tenant);
-      appidacr = '2';
-    } else {
-      throw new Aadsts(7000218);
-    }
+    const appidacr = clientCredential(app, tenant, form);
+    if (!appidacr) throw new Aadsts(7000218);
 
     const scope = form['scope']?.trim();
     if (!scope) throw new Aadsts(900144, { parameter: 'scope' });
@@ -534,6 +793,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
         return { status: fault.status, headers: fault.headers ?? {}, body: fault.body };
     }
     try {
+      if (DEVICE_CODE_GRANTS.has(form['grant_type'] ?? '')) return json(200, redeemDeviceCode(seg, form), headers);
       const token = issueToken(authorize(seg, form));
       return json(200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }, headers);
     } catch (e) {
@@ -556,7 +816,9 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     if (req.method === 'POST') record.form = Object.fromEntries(new URLSearchParams(await readBody(req)));
 
     let reply: Reply;
-    if (route === 'oauth2/v2.0/token' && record.form) {
+    if (route === 'oauth2/v2.0/devicecode' && record.form) {
+      reply = deviceCodeReply(seg, record.form, correlationId);
+    } else if (route === 'oauth2/v2.0/token' && record.form) {
       if (fault?.kind === 'hang') return; // the socket stays open until the client gives up or close()
       if (fault?.kind === 'reset') return void req.socket.destroy();
       reply = tokenReply(seg, record.form, correlationId);
@@ -605,6 +867,18 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     issuedTokens,
     setFault(f) {
       fault = f;
+    },
+    approveDeviceCode(userCode, user) {
+      const rec = findUserCode(userCode);
+      const oid = user.oid ?? guidFrom(`user:${user.upn.toLowerCase()}`);
+      rec.user = { upn: user.upn, oid, name: user.name ?? user.upn.split('@')[0] ?? user.upn };
+      rec.state = 'approved';
+    },
+    declineDeviceCode(userCode) {
+      findUserCode(userCode).state = 'declined';
+    },
+    deviceCodes() {
+      return deviceCodeList.map((r) => ({ userCode: r.userCode, state: deviceCodeState(r) }));
     },
     close() {
       // server.close() alone waits for keep-alive and hung connections; end them first.

@@ -17,7 +17,11 @@ export interface SandboxMailbox {
   messages: number;
   /** Set-CASMailbox -ImapEnabled; default true. */
   imapEnabled?: boolean;
-  /** Service principal object IDs (the token's `oid`) granted FullAccess (Add-MailboxPermission). */
+  /**
+   * Object IDs (the token's `oid`) granted FullAccess (Add-MailboxPermission): service principals for
+   * app-only tokens, users for delegated ones (a shared mailbox). A delegated token always reaches the
+   * mailbox of its own `upn`.
+   */
   fullAccess: string[];
 }
 
@@ -42,7 +46,7 @@ export interface ImapSandboxOptions {
   port?: number;
   /** Signature / expiry / audience check, supplied by the caller. May throw (treated as a rejection). */
   verifyToken(token: string): TokenCheck;
-  /** App IDs (the token's `appid`) registered in Exchange with New-ServicePrincipal. */
+  /** App IDs (the token's `appid`) registered in Exchange with New-ServicePrincipal (app-only tokens only). */
   servicePrincipals: string[];
   mailboxes: SandboxMailbox[];
   /** Default 'IMAP.AccessAsApp'. */
@@ -86,6 +90,8 @@ const MAX_LINE = 64 * 1024;
 const CAPS_BEFORE_AUTH = 'IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+';
 const CAPS_AFTER_AUTH = 'IMAP4 IMAP4rev1 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+';
 const AUTH_FAILED = 'NO AUTHENTICATE failed.';
+/** The delegated permission a user token needs (Office 365 Exchange Online). */
+const DELEGATED_SCOPE = 'IMAP.AccessAsUser.All';
 const NOT_CONNECTED = 'BAD User is authenticated but not connected.';
 const INVALID_STATE = 'BAD Command received in Invalid state.';
 const UNKNOWN_COMMAND = 'BAD Command Error. 12';
@@ -142,23 +148,32 @@ function decideXoauth2(response: string, opts: ImapSandboxOptions): AuthDecision
     check = { ok: false, reason: 'verifyToken threw' };
   }
   if (!check.ok) return { result: 'rejected' };
-  const { roles, appid, azp, oid } = check.claims;
-  // Token-level authorisation fails the command itself: the app role must have been granted
-  // (admin consent for Office 365 Exchange Online / IMAP.AccessAsApp) and the app must exist as an
-  // Exchange service principal. v1 tokens (what outlook.office365.com/.default yields) carry the
-  // client in `appid`, v2 tokens in `azp`. GUIDs compare case-insensitively.
-  const role = opts.requiredRole ?? 'IMAP.AccessAsApp';
-  if (!Array.isArray(roles) || !roles.includes(role)) return { result: 'rejected' };
-  const appId = String(appid ?? azp ?? '').toLowerCase();
-  if (!opts.servicePrincipals.some((sp) => sp.toLowerCase() === appId)) return { result: 'rejected' };
-  // Mailbox-level authorisation is only checked when Exchange tries to open the mailbox, after it
-  // has already said OK: unknown mailbox, IMAP disabled, or no FullAccess for this service principal.
+  const { roles, appid, azp, oid, scp, upn } = check.claims;
   const mailbox = opts.mailboxes.find((m) => m.upn.toLowerCase() === request.user.toLowerCase());
-  const spObjectId = String(oid ?? '').toLowerCase();
-  const connected =
-    mailbox !== undefined &&
-    mailbox.imapEnabled !== false &&
-    mailbox.fullAccess.some((id) => id.toLowerCase() === spObjectId);
+  const objectId = String(oid ?? '').toLowerCase();
+  const hasFullAccess = (m: SandboxMailbox) => m.fullAccess.some((id) => id.toLowerCase() === objectId);
+  let entitled: boolean;
+  if (scp !== undefined) {
+    // Delegated token (it carries `scp`, not `roles`): the signed-in user must have been granted
+    // IMAP.AccessAsUser.All; no Exchange service principal is involved. The user reaches their own
+    // mailbox, or one whose FullAccess lists their object ID (a shared mailbox).
+    const scopes = typeof scp === 'string' ? scp.split(' ') : [];
+    if (!scopes.includes(DELEGATED_SCOPE) || typeof upn !== 'string' || !upn) return { result: 'rejected' };
+    entitled = mailbox !== undefined && (mailbox.upn.toLowerCase() === upn.toLowerCase() || hasFullAccess(mailbox));
+  } else {
+    // App-only token. Token-level authorisation fails the command itself: the app role must have
+    // been granted (admin consent for Office 365 Exchange Online / IMAP.AccessAsApp) and the app must
+    // exist as an Exchange service principal. v1 tokens (what outlook.office365.com/.default yields)
+    // carry the client in `appid`, v2 tokens in `azp`. GUIDs compare case-insensitively.
+    const role = opts.requiredRole ?? 'IMAP.AccessAsApp';
+    if (!Array.isArray(roles) || !roles.includes(role)) return { result: 'rejected' };
+    const appId = String(appid ?? azp ?? '').toLowerCase();
+    if (!opts.servicePrincipals.some((sp) => sp.toLowerCase() === appId)) return { result: 'rejected' };
+    entitled = mailbox !== undefined && hasFullAccess(mailbox);
+  }
+  // Mailbox-level authorisation is only checked when Exchange tries to open the mailbox, after it
+  // has already said OK: unknown mailbox, IMAP disabled, or no access for this principal.
+  const connected = mailbox !== undefined && mailbox.imapEnabled !== false && entitled;
   return { result: 'accepted', user: request.user, mailbox: connected ? mailbox : null };
 }
 

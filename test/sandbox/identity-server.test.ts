@@ -2,7 +2,7 @@
 import https from 'node:https';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, ConfidentialClientApplication, ServerError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import { AuthError, ConfidentialClientApplication, PublicClientApplication, ServerError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { createSelfSignedCert, createTestPki, thumbprintSha256, type KeyAndCert, type TestPki } from '../../src/sandbox/pki.js';
 import { parseJwt, verifyJwt } from '../../src/sandbox/jwt.js';
 import { startIdentityServer, type IdentityServer, type IdentityServerOptions } from '../../src/sandbox/identity-server.js';
@@ -305,5 +305,205 @@ describe('faults', () => {
       new RegExp(`^AADSTS50196: .+ Trace ID: ${String(body['trace_id'])} Correlation ID: ${correlation} Timestamp: ${String(body['timestamp'])}$`),
     );
     expect(server.requests.at(-1)?.form).toMatchObject({ client_secret: 'good-secret' });
+  });
+});
+
+describe('device code flow (MSAL PublicClientApplication)', () => {
+  const PUBLIC_ID = randomUUID();
+  const USER_SCOPES = ['https://outlook.office.com/IMAP.AccessAsUser.All', 'offline_access'];
+  let dc: IdentityServer;
+
+  beforeAll(async () => {
+    dc = await startIdentityServer({
+      ...options,
+      apps: [...options.apps, { clientId: PUBLIC_ID, tenantId: TENANT.id, displayName: 'IMAP checker (public)', publicClient: true }],
+      // MSAL waits interval * 1000 ms between polls and accepts a fraction.
+      deviceCodeIntervalSeconds: 0.1,
+    });
+  });
+  afterAll(() => dc?.close());
+
+  function publicApp(clientId = PUBLIC_ID, srv = dc): PublicClientApplication {
+    return new PublicClientApplication({
+      auth: {
+        clientId,
+        authority: `${srv.url}/${TENANT.id}`,
+        knownAuthorities: [`localhost:${srv.port}`],
+        authorityMetadata: JSON.stringify({
+          token_endpoint: `${srv.url}/{tenant}/oauth2/v2.0/token`,
+          authorization_endpoint: `${srv.url}/{tenant}/oauth2/v2.0/authorize`,
+          issuer: `${srv.url}/{tenant}/v2.0`,
+          jwks_uri: `${srv.url}/{tenant}/discovery/v2.0/keys`,
+        }),
+      },
+      system: { networkClient: networkClient() },
+    });
+  }
+
+  it('issues a delegated v1 token, an id token and a refresh token once the user approves', async () => {
+    const user = { upn: 'adele@contoso.onmicrosoft.com', oid: randomUUID() };
+    const shown: string[] = [];
+    const before = dc.requests.length;
+    const result = await publicApp().acquireTokenByDeviceCode({
+      scopes: USER_SCOPES,
+      deviceCodeCallback: (r) => {
+        shown.push(r.message);
+        expect(r).toMatchObject({ verificationUri: 'https://microsoft.com/devicelogin', expiresIn: 900, interval: 0.1 });
+        expect(r.userCode).toMatch(/^[A-Z]{9}$/);
+        expect(r.message).toBe(
+          `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${r.userCode} to authenticate.`,
+        );
+        expect(dc.deviceCodes().at(-1)).toEqual({ userCode: r.userCode, state: 'pending' });
+        // The user takes a moment: MSAL sees authorization_pending first.
+        setTimeout(() => dc.approveDeviceCode(r.userCode, user), 250);
+      },
+    });
+    expect(shown).toHaveLength(1);
+    const seen = dc.requests.slice(before);
+    expect(seen[0]).toMatchObject({ method: 'POST', path: `/${TENANT.id}/oauth2/v2.0/devicecode`, form: { client_id: PUBLIC_ID } });
+    expect(seen.length).toBeGreaterThanOrEqual(3); // devicecode, pending poll(s), success
+    // MSAL sends the short grant type; the URN works too (see below).
+    expect(seen.at(-1)?.form).toMatchObject({ grant_type: 'device_code', client_id: PUBLIC_ID, client_info: '1' });
+    expect(dc.deviceCodes().at(-1)?.state).toBe('approved');
+
+    const { header, payload } = verifyJwt(result?.accessToken ?? '', options.signingKey.privateKeyPem);
+    expect(header).toEqual({ typ: 'JWT', alg: 'RS256', kid: 'sandbox-key-1', x5t: 'sandbox-key-1' });
+    expect(payload).toMatchObject({
+      aud: 'https://outlook.office.com',
+      iss: `https://sts.windows.net/${TENANT.id}/`,
+      scp: 'IMAP.AccessAsUser.All',
+      upn: user.upn,
+      unique_name: user.upn,
+      oid: user.oid,
+      tid: TENANT.id,
+      appid: PUBLIC_ID,
+      appidacr: '0',
+      ver: '1.0',
+    });
+    expect(payload['sub']).toEqual(expect.any(String));
+    expect(payload).not.toHaveProperty('roles');
+    expect(dc.issuedTokens).toContain(result?.accessToken);
+
+    const id = verifyJwt(result?.idToken ?? '', options.signingKey.privateKeyPem).payload;
+    expect(id).toMatchObject({ aud: PUBLIC_ID, iss: `${dc.url}/${TENANT.id}/v2.0`, oid: user.oid, tid: TENANT.id, preferred_username: user.upn, ver: '2.0' });
+    expect(result?.account).toMatchObject({ username: user.upn, homeAccountId: `${user.oid}.${TENANT.id}`, tenantId: TENANT.id });
+    const reply = dc.requests.at(-1);
+    expect(reply?.form?.['scope']?.split(' ').sort()).toEqual(['https://outlook.office.com/IMAP.AccessAsUser.All', 'offline_access', 'openid', 'profile']);
+  });
+
+  it('MSAL keeps the refresh token (offline_access) and the account', async () => {
+    const lastApp = publicApp();
+    await lastApp.acquireTokenByDeviceCode({
+      scopes: USER_SCOPES,
+      deviceCodeCallback: (r) => dc.approveDeviceCode(r.userCode, { upn: 'someone@contoso.com' }),
+    });
+    const cache = JSON.parse(lastApp.getTokenCache().serialize()) as { RefreshToken: Record<string, unknown> };
+    expect(Object.keys(cache.RefreshToken)).toHaveLength(1);
+    const [account] = await lastApp.getTokenCache().getAllAccounts();
+    expect(account?.username).toBe('someone@contoso.com');
+  });
+
+  it('declined: MSAL stops with authorization_declined (its post_request_failed)', async () => {
+    const err: unknown = await publicApp()
+      .acquireTokenByDeviceCode({ scopes: USER_SCOPES, deviceCodeCallback: (r) => setTimeout(() => dc.declineDeviceCode(r.userCode), 150) })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err).toMatchObject({ errorCode: 'post_request_failed', errorMessage: 'authorization_declined' });
+    expect(dc.deviceCodes().at(-1)?.state).toBe('declined');
+  });
+
+  it('expired: MSAL stops with expired_token', async () => {
+    const short = await startIdentityServer({ ...options, apps: [{ clientId: PUBLIC_ID, tenantId: TENANT.id, publicClient: true }], deviceCodeIntervalSeconds: 0.1, deviceCodeExpiresSeconds: 0.3 });
+    try {
+      const err: unknown = await publicApp(PUBLIC_ID, short)
+        .acquireTokenByDeviceCode({
+          scopes: USER_SCOPES,
+          // MSAL also stops on its own clock at expires_in (client error device_code_expired); let it
+          // believe the code lives longer so that the server's answer is what ends the polling.
+          deviceCodeCallback: (r) => void Object.assign(r, { expiresIn: 60 }),
+        })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ errorCode: 'post_request_failed', errorMessage: 'expired_token' });
+      expect(short.deviceCodes()).toEqual([{ userCode: expect.stringMatching(/^[A-Z]{9}$/), state: 'expired' }]);
+      expect(() => short.approveDeviceCode(short.deviceCodes()[0]!.userCode, { upn: 'late@contoso.com' })).toThrow(/expired/);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('an app without "Allow public client flows": AADSTS7000218 on the first poll', async () => {
+    const err: unknown = await publicApp(CLIENT_ID)
+      .acquireTokenByDeviceCode({ scopes: USER_SCOPES, deviceCodeCallback: () => undefined })
+      .catch((e: unknown) => e);
+    // MSAL keeps only the OAuth error of a failed poll.
+    expect(err).toMatchObject({ errorCode: 'post_request_failed', errorMessage: 'invalid_client' });
+    const poll = dc.requests.at(-1);
+    expect(poll?.form?.['grant_type']).toBe('device_code');
+    const res = await rawRequest(`${dc.url}/${TENANT.id}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams(poll?.form).toString() });
+    expect(res.status).toBe(401);
+    expect(JSON.parse(res.text)).toMatchObject({
+      error: 'invalid_client',
+      error_codes: [7000218],
+      error_description: expect.stringMatching(/^AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'\. Trace ID/),
+    });
+  });
+});
+
+describe('device code endpoints on the wire', () => {
+  const PUBLIC_ID = randomUUID();
+  let dc: IdentityServer;
+  beforeAll(async () => {
+    dc = await startIdentityServer({
+      ...options,
+      apps: [{ clientId: PUBLIC_ID, tenantId: TENANT.id, publicClient: true }],
+      deviceCodeIntervalSeconds: 1,
+      deviceCodeSlowDown: true,
+    });
+  });
+  afterAll(() => dc?.close());
+
+  const post = async (path: string, form: Record<string, string>) => {
+    const res = await rawRequest(`${dc.url}${path}`, { method: 'POST', body: new URLSearchParams(form).toString() });
+    return { status: res.status, body: JSON.parse(res.text) as Record<string, unknown> };
+  };
+  const poll = (deviceCode: string) =>
+    post(`/${TENANT.id}/oauth2/v2.0/token`, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: PUBLIC_ID, device_code: deviceCode });
+
+  it('answers devicecode like Entra, and unknown tenants/apps like the token endpoint', async () => {
+    const ok = await post(`/${TENANT.id}/oauth2/v2.0/devicecode`, { client_id: PUBLIC_ID, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ verification_uri: 'https://microsoft.com/devicelogin', expires_in: 900, interval: 1 });
+    expect(Object.keys(ok.body).sort()).toEqual(['device_code', 'expires_in', 'interval', 'message', 'user_code', 'verification_uri']);
+    const tenant = await post(`/${randomUUID()}/oauth2/v2.0/devicecode`, { client_id: PUBLIC_ID, scope: 'openid' });
+    expect([tenant.status, tenant.body['error_codes']]).toEqual([400, [90002]]);
+    const app = await post(`/${TENANT.id}/oauth2/v2.0/devicecode`, { client_id: randomUUID(), scope: 'openid' });
+    expect([app.status, app.body['error'], app.body['error_codes']]).toEqual([400, 'unauthorized_client', [700016]]);
+  });
+
+  it('pending (AADSTS70016), slow_down when polled sooner than interval, unknown code, then success once', async () => {
+    const { body } = await post(`/organizations/oauth2/v2.0/devicecode`, { client_id: PUBLIC_ID, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All' });
+    const deviceCode = String(body['device_code']);
+    const pending = await poll(deviceCode);
+    expect(pending.status).toBe(400);
+    expect(pending.body).toMatchObject({ error: 'authorization_pending', error_codes: [70016] });
+    expect(pending.body['error_description']).toMatch(/^AADSTS70016: OAuth 2\.0 device flow error\. Authorization is pending\. Continue polling\. Trace ID: /);
+    expect((await poll(deviceCode)).body['error']).toBe('slow_down');
+    expect((await poll('nonsense')).body).toMatchObject({ error: 'bad_verification_code', error_codes: [70018] });
+    dc.approveDeviceCode(String(body['user_code']), { upn: 'someone@contoso.com' });
+    const done = await poll(deviceCode);
+    expect(done.status).toBe(200);
+    // No offline_access, no openid: an access token only.
+    expect(Object.keys(done.body).sort()).toEqual(['access_token', 'expires_in', 'ext_expires_in', 'scope', 'token_type']);
+    expect(parseJwt(String(done.body['access_token'])).payload).toMatchObject({ scp: 'IMAP.AccessAsUser.All', upn: 'someone@contoso.com', tid: TENANT.id });
+    // A device code is redeemed once.
+    expect((await poll(deviceCode)).body).toMatchObject({ error: 'expired_token', error_codes: [70020] });
+  });
+
+  it('declined: authorization_declined', async () => {
+    const { body } = await post(`/${TENANT.id}/oauth2/v2.0/devicecode`, { client_id: PUBLIC_ID, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All' });
+    dc.declineDeviceCode(String(body['user_code']));
+    const res = await poll(String(body['device_code']));
+    expect([res.status, res.body['error'], res.body['error_codes']]).toEqual([400, 'authorization_declined', [70000]]);
+    expect(() => dc.declineDeviceCode('NOSUCHCOD')).toThrow();
   });
 });

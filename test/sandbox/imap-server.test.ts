@@ -15,6 +15,9 @@ import {
 } from '../../src/sandbox/imap-server.js';
 
 const AUD = 'https://outlook.office365.com';
+const DELEGATED_AUD = 'https://outlook.office.com';
+const USER_OID = '1c2d3e4f-0000-4000-8000-0000000000c3';
+const USER_UPN = 'alex@contoso.onmicrosoft.com';
 const APP_ID = '6f1b2c3d-0000-4000-8000-0000000000a1';
 const SP_OID = '9a8b7c6d-0000-4000-8000-0000000000b2';
 const UPN = 'shared@contoso.onmicrosoft.com';
@@ -49,7 +52,8 @@ function verifyToken(t: string): TokenCheck {
   try {
     const { payload } = verifyJwt(t, publicPem);
     if (typeof payload.exp !== 'number' || payload.exp * 1000 < Date.now()) return { ok: false, reason: 'expired' };
-    if (payload.aud !== AUD) return { ok: false, reason: 'wrong audience' };
+    // Like world.ts: app-only tokens name outlook.office365.com, delegated ones outlook.office.com.
+    if (payload.aud !== AUD && payload.aud !== DELEGATED_AUD) return { ok: false, reason: 'wrong audience' };
     return { ok: true, claims: payload };
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
@@ -70,6 +74,8 @@ async function start(extra: Partial<ImapSandboxOptions> = {}): Promise<ImapSandb
       { upn: UPN, messages: 7, fullAccess: [SP_OID] },
       { upn: 'noaccess@contoso.onmicrosoft.com', messages: 1, fullAccess: [] },
       { upn: 'noimap@contoso.onmicrosoft.com', messages: 1, fullAccess: [SP_OID], imapEnabled: false },
+      { upn: USER_UPN, messages: 3, fullAccess: [] },
+      { upn: 'team@contoso.onmicrosoft.com', messages: 2, fullAccess: [USER_OID] },
     ],
     backendName: BACKEND,
     ...extra,
@@ -355,6 +361,78 @@ describe('mailbox decisions (OK, then "not connected")', () => {
     const client = imapflow(server, 'noaccess@contoso.onmicrosoft.com');
     await expect(client.connect()).rejects.toMatchObject({ authenticationFailed: true });
     expect(server.sessions[0]!.authenticated).toBe(true);
+  });
+});
+
+/** A delegated (device code / auth code) v1 token for USER_UPN: `scp`, `upn`, no `roles`, public client. */
+function userToken(claims: Record<string, unknown> = {}): string {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt(
+    { alg: 'RS256', typ: 'JWT', kid: 'k1' },
+    {
+      aud: DELEGATED_AUD,
+      appid: '0d0d0d0d-0000-4000-8000-0000000000d4', // not an Exchange service principal: not needed
+      appidacr: '0',
+      oid: USER_OID,
+      scp: 'IMAP.AccessAsUser.All',
+      upn: USER_UPN,
+      unique_name: USER_UPN,
+      iat: now,
+      nbf: now,
+      exp: now + 3600,
+      ...claims,
+    },
+    signing.privateKey,
+  );
+}
+
+describe('delegated tokens (scp IMAP.AccessAsUser.All)', () => {
+  it.each([
+    ['the signed-in user\'s own mailbox', USER_UPN, 3],
+    ['a shared mailbox whose FullAccess lists the user', 'team@contoso.onmicrosoft.com', 2],
+  ])('opens %s', async (_name, user, count) => {
+    const server = await start();
+    const { raw, reply } = await login(server, user, userToken({ scp: 'IMAP.AccessAsUser.All SMTP.Send' }));
+    expect(reply).toEqual(['a1 OK AUTHENTICATE completed.']);
+    expect((await raw.cmd('a2', 'EXAMINE INBOX'))[0]).toBe(`* ${count} EXISTS`);
+    expect(server.sessions[0]).toMatchObject({ authenticated: true, user });
+  });
+
+  it('imapflow logs in to the user\'s mailbox (UPN compared case-insensitively)', async () => {
+    const server = await start();
+    const client = imapflow(server, USER_UPN.toUpperCase(), userToken());
+    await client.connect();
+    const lock = await client.getMailboxLock('INBOX', { readOnly: true });
+    expect(client.mailbox && client.mailbox.exists).toBe(3);
+    lock.release();
+    await client.logout();
+  });
+
+  it.each([
+    ['scp without IMAP.AccessAsUser.All', () => userToken({ scp: 'Mail.Read User.Read' })],
+    ['scp but no upn', () => userToken({ upn: undefined })],
+  ])('NO for %s', async (_name, makeToken) => {
+    const server = await start();
+    const { raw, reply } = await login(server, USER_UPN, makeToken());
+    expect(reply).toEqual(['a1 NO AUTHENTICATE failed.']);
+    expect(await raw.cmd('a2', 'NAMESPACE')).toEqual(['a2 BAD Command received in Invalid state.']);
+  });
+
+  it.each([
+    ['a mailbox the user has no FullAccess to', 'shared@contoso.onmicrosoft.com'],
+    ['a mailbox with IMAP disabled', 'noimap@contoso.onmicrosoft.com'],
+    ['a mailbox that does not exist', 'nobody@contoso.onmicrosoft.com'],
+  ])('OK, then not connected, for %s', async (_name, user) => {
+    const server = await start();
+    const { raw, reply } = await login(server, user, userToken());
+    expect(reply).toEqual(['a1 OK AUTHENTICATE completed.']);
+    expect(await raw.cmd('a2', 'EXAMINE INBOX')).toEqual(['a2 BAD User is authenticated but not connected.']);
+  });
+
+  it('an app-only token still needs its role even with the user\'s oid in FullAccess', async () => {
+    const server = await start();
+    const { reply } = await login(server, 'team@contoso.onmicrosoft.com', token({ oid: USER_OID, roles: undefined }));
+    expect(reply).toEqual(['a1 NO AUTHENTICATE failed.']);
   });
 });
 
