@@ -24,6 +24,8 @@ export interface WorldOptions {
   servicePrincipalRegistered?: boolean;
   /** The app's one client secret has expired. */
   secretExpired?: boolean;
+  /** Device code polling interval (Entra: 5 s); tests shorten it. */
+  deviceCodeIntervalSeconds?: number;
 }
 
 export interface SandboxWorld {
@@ -35,7 +37,8 @@ export interface SandboxWorld {
   close(): Promise<void>;
 }
 
-const EXCHANGE_AUDIENCE = 'https://outlook.office365.com';
+// App-only tokens are for outlook.office365.com, delegated ones for outlook.office.com.
+const EXCHANGE_AUDIENCES = ['https://outlook.office365.com', 'https://outlook.office.com'];
 
 export async function startSandbox(options: WorldOptions = {}): Promise<SandboxWorld> {
   const pki = await createTestPki('imap-oauth sandbox CA');
@@ -46,6 +49,7 @@ export async function startSandbox(options: WorldOptions = {}): Promise<SandboxW
   const clientSecret = `${randomUUID().replace(/-/g, '').slice(0, 3)}8Q~${randomUUID().replace(/-/g, '')}`.slice(0, 40);
 
   const identity = await startIdentityServer({
+    deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds,
     tls: serverCert,
     signingKey: { kid, privateKeyPem: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
     tenants: [{ id: SANDBOX.tenantId, domains: [SANDBOX.tenantDomain] }],
@@ -70,7 +74,7 @@ export async function startSandbox(options: WorldOptions = {}): Promise<SandboxW
       const now = Date.now() / 1000;
       if (typeof payload.exp !== 'number' || payload.exp < now) return { ok: false, reason: 'expired' };
       if (typeof payload.nbf === 'number' && payload.nbf > now + 300) return { ok: false, reason: 'not yet valid' };
-      if (payload.aud !== EXCHANGE_AUDIENCE) return { ok: false, reason: 'wrong audience' };
+      if (!EXCHANGE_AUDIENCES.includes(String(payload.aud))) return { ok: false, reason: 'wrong audience' };
       return { ok: true, claims: payload };
     } catch (err) {
       return { ok: false, reason: (err as Error).message };

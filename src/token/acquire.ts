@@ -59,6 +59,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
   let lastStatus: number | undefined;
   let retryAfter: number | undefined;
   let networkError: string | undefined;
+  let errorBody: Record<string, unknown> | undefined;
   const fail = (error: TokenError): TokenResult => ({ report: { source, ok: false, error, ms: elapsed(), requests } });
 
   // Loaded here, not at start-up: --help and config errors never pay for MSAL.
@@ -69,6 +70,8 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     sendPostRequestAsync: async (url, o) => {
       const res = await network.sendPostRequestAsync(url, o);
       lastStatus = res.status;
+      // MSAL keeps only the OAuth error word of a failed device-code poll; the body has the rest.
+      errorBody = res.status >= 400 && res.body && typeof res.body === 'object' ? (res.body as Record<string, unknown>) : undefined;
       const ra = Number(res.headers['retry-after']);
       retryAfter = Number.isFinite(ra) && ra >= 0 ? ra : undefined;
       return res as never;
@@ -86,7 +89,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     // Delegated: a public client, the user signs in elsewhere; no credential, no token cache.
     const app = new PublicClientApplication({ auth, system });
     acquire = () => app.acquireTokenByDeviceCode({
-      scopes: [config.scope, 'offline_access'],
+      scopes: [config.scope], // MSAL adds openid, profile and offline_access itself
       deviceCodeCallback: (response) => hooks.onDeviceCode?.(response.message),
       timeout: DEVICE_CODE_WAIT_SECONDS,
     });
@@ -132,7 +135,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests, fromCache: result?.fromCache === true } };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    return fail(toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter, networkError }));
+    return fail(toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter, networkError, errorBody }));
   } finally {
     clearTimeout(timer);
   }

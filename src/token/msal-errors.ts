@@ -34,7 +34,37 @@ function guidAfter(text: string, label: string): string | undefined {
   return new RegExp(`${label}: ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`, 'i').exec(text)?.[1];
 }
 
-export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAfterSeconds?: number; networkError?: string } = {}): TokenError {
+export interface ErrorExtras {
+  httpStatus?: number;
+  retryAfterSeconds?: number;
+  /** The network client's own reason for a failure below HTTP. */
+  networkError?: string;
+  /** The last error reply's JSON, for errors MSAL reduces to one word (device-code polling). */
+  errorBody?: Record<string, unknown>;
+}
+
+/** An Entra error body → TokenError (error, error_description, error_codes, trace and correlation IDs). */
+function fromErrorBody(body: Record<string, unknown>, extra: ErrorExtras): TokenError | undefined {
+  const oauthError = asText(body.error);
+  if (!oauthError) return undefined;
+  const description = asText(body.error_description).replace(/\s*Trace ID:.*$/s, '').trim() || undefined;
+  const codes = Array.isArray(body.error_codes) ? body.error_codes : [];
+  const aadsts = typeof codes[0] === 'number' ? codes[0] : Number(/AADSTS(\d+)/.exec(description ?? '')?.[1]) || undefined;
+  return {
+    kind: 'server',
+    message: description ?? oauthError,
+    oauthError,
+    aadsts,
+    description,
+    httpStatus: extra.httpStatus,
+    correlationId: asText(body.correlation_id) || undefined,
+    traceId: asText(body.trace_id) || undefined,
+    timestamp: asText(body.timestamp) || undefined,
+    retryAfterSeconds: extra.retryAfterSeconds,
+  };
+}
+
+export function toTokenError(err: unknown, extra: ErrorExtras = {}): TokenError {
   const e = (err !== null && typeof err === 'object' ? err : {}) as MsalLikeError;
   const code = asText(e.errorCode);
   const text = (asText(e.errorMessage) || asText(e.message) || asText(err)).replace(/\s+/g, ' ').trim();
@@ -65,5 +95,7 @@ export function toTokenError(err: unknown, extra: { httpStatus?: number; retryAf
       retryAfterSeconds: extra.retryAfterSeconds,
     };
   }
+  const fromBody = extra.errorBody && fromErrorBody(extra.errorBody, extra);
+  if (fromBody) return fromBody;
   return { kind: 'client', message: code ? `${code}: ${text}` : text, oauthError: code || undefined };
 }

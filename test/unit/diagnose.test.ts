@@ -475,6 +475,8 @@ const DELEGATED_CASES: Case[] = [
   { name: '65001 consent required', ctx: ctx({ credential: 'device-code', token: serverError(65001) }), id: 'aadsts-consent-required', fix: [CLIENT, 'Grant admin consent'], docs: docsFor(65001) },
   { name: '50105 user not assigned', ctx: ctx({ credential: 'device-code', token: serverError(50105) }), id: 'aadsts-user-not-assigned', fix: ['Users and groups'], docs: docsFor(50105) },
   { name: '50076 MFA required', ctx: ctx({ credential: 'device-code', token: serverError(50076) }), id: 'aadsts-mfa-required', fix: [/MFA/] , docs: docsFor(50076) },
+  { name: '70000 sign-in declined', ctx: ctx({ credential: 'device-code', token: serverError(70000, { oauthError: 'authorization_declined' }) }), id: 'aadsts-sign-in-declined', fix: ['Run again'], docs: docsFor(70000) },
+  { name: '70020 device code expired', ctx: ctx({ credential: 'device-code', token: serverError(70020, { oauthError: 'expired_token' }) }), id: 'aadsts-device-code-expired', fix: ['devicelogin'], docs: docsFor(70020) },
   { name: '50079 MFA registration required', ctx: ctx({ credential: 'device-code', token: serverError(50079) }), id: 'aadsts-mfa-required', docs: docsFor(50079) },
   {
     name: 'delegated token without IMAP.AccessAsUser.All',

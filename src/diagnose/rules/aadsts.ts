@@ -133,6 +133,20 @@ const TABLE: AadstsEntry[] = [
     fix: () => 'Sign in again with the device code and complete MFA in the browser; an administrator can check the policy in Entra admin center → Sign-in logs (search the correlation ID).',
   },
   {
+    codes: [70000],
+    id: 'aadsts-sign-in-declined',
+    summary: 'The user declined the sign-in',
+    cause: 'The device code sign-in was cancelled or declined in the browser.',
+    fix: () => 'Run again and complete the sign-in with the new code.',
+  },
+  {
+    codes: [70020, 70019],
+    id: 'aadsts-device-code-expired',
+    summary: 'The device code expired before the sign-in was completed',
+    cause: 'Device codes are valid for about 15 minutes.',
+    fix: () => 'Run again and enter the new code at https://microsoft.com/devicelogin right away.',
+  },
+  {
     codes: [7000112],
     id: 'aadsts-app-disabled',
     summary: 'The application is disabled',
