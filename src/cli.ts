@@ -34,7 +34,7 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--cert <path>', 'PEM with the private key and the certificate (recommended) [env IMAP_OAUTH_CERT_PATH]')
     .option('--send-x5c', 'send the certificate in the assertion (x5c), for subject name / issuer authentication')
     .option('--cert-passphrase-file <path|->', 'passphrase of an encrypted key [env IMAP_OAUTH_CERT_PASSPHRASE_FILE; or the value in IMAP_OAUTH_CERT_PASSPHRASE]')
-    .option('--flow <name>', 'client-credentials (app-only, default) or device-code (a user signs in; --user defaults to that user)')
+    .option('--flow <name>', 'client-credentials (app-only, default), device-code (a user signs in; --user defaults to that user) or refresh-token (reuse that sign-in from --token-cache)')
     .option('--access-token-file <path|->', 'use a ready access token; skips the token request [env IMAP_OAUTH_ACCESS_TOKEN_FILE]')
     .option('--authority-host <url>', 'identity platform [env IMAP_OAUTH_AUTHORITY_HOST] (default: https://login.microsoftonline.com)')
     .option('--scope <scope>', 'token scope [env IMAP_OAUTH_SCOPE] (default: https://outlook.office365.com/.default)')
@@ -125,6 +125,17 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
         return runSetup(opts, createIo(redactor));
       }),
     );
+  program
+    .command('logout')
+    .description('delete the token cache file (access and refresh tokens) a --token-cache run left')
+    .option('--token-cache <path>', 'the token cache file')
+    .action((opts: Record<string, unknown>) =>
+      run(async () => {
+        const { runLogout } = await import('./commands/logout.js');
+        return runLogout(opts, createIo(redactor), process.cwd());
+      }),
+    );
+
   const cert = program
     .command('cert')
     .description('make a certificate credential for the app registration (see: cert new)');

@@ -180,7 +180,8 @@ async function signedInUser(tokenResult: Promise<TokenResult>): Promise<string> 
 
 /** Delegated runs: say whose mailbox is opened, and that another one needs FullAccess. */
 function delegatedNotices(config: Config, users: string[]): string[] {
-  if (config.credential.kind !== 'device-code' || config.users.length === 0) return [];
+  const delegated = config.credential.kind === 'device-code' || config.credential.kind === 'refresh-token';
+  if (!delegated || config.users.length === 0) return [];
   return users.map((u) => `${u}: opened as the signed-in user; if it is not that user's own mailbox (a shared mailbox), the user needs FullAccess on it.`);
 }
 

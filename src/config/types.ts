@@ -2,7 +2,7 @@ import type { LoadedCertificate } from '../token/certificate.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
-export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file' | 'device-code';
+export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file' | 'device-code' | 'refresh-token';
 
 /** How each credential is named in reports. */
 export const CREDENTIAL_TEXT: Record<CredentialSource, string> = {
@@ -10,6 +10,7 @@ export const CREDENTIAL_TEXT: Record<CredentialSource, string> = {
   certificate: 'certificate',
   'access-token-file': 'access token from file',
   'device-code': 'device code sign-in',
+  'refresh-token': 'refresh token from the token cache',
 };
 
 export type Credential =
@@ -17,7 +18,9 @@ export type Credential =
   | { kind: 'certificate'; certificate: LoadedCertificate; path: string; origin: string; /** of an encrypted key, kept only to be redacted */ passphrase?: string }
   | { kind: 'access-token-file'; token: string; path: string; origin: string }
   /** Delegated: the user signs in with a device code; the app is a public client (no credential). */
-  | { kind: 'device-code'; origin: string };
+  | { kind: 'device-code'; origin: string }
+  /** Delegated: the refresh token a device-code sign-in left in --token-cache. */
+  | { kind: 'refresh-token'; origin: string };
 
 export interface OutputOptions {
   json: boolean;

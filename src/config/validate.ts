@@ -87,10 +87,14 @@ export function scope(value: string): string {
   return v;
 }
 
-export function flow(value: string): 'client-credentials' | 'device-code' {
+export const FLOWS = ['client-credentials', 'device-code', 'refresh-token'] as const;
+export type Flow = (typeof FLOWS)[number];
+
+export function flow(value: string): Flow {
   const v = value.trim().toLowerCase();
-  if (v !== 'client-credentials' && v !== 'device-code') throw new Error('expected client-credentials or device-code');
-  return v;
+  const found = FLOWS.find((f) => f === v);
+  if (!found) throw new Error(`expected ${FLOWS.join(', ')}`);
+  return found;
 }
 
 export function mechanism(value: string): 'XOAUTH2' | 'OAUTHBEARER' {

@@ -48,6 +48,8 @@ export interface IdentityServerOptions {
    * Default false: Entra is not known to send it, and MSAL treats it as a fatal error.
    */
   deviceCodeSlowDown?: boolean;
+  /** How long an unused refresh token stays valid (Entra: 90 days of inactivity); default 90 days. */
+  refreshTokenLifetimeSeconds?: number;
 }
 /** The signed-in user that approves a device code. */
 export interface SandboxUser {
@@ -77,6 +79,10 @@ export interface IdentityServer {
   declineDeviceCode(userCode: string): void;
   /** Every device code issued so far, oldest first. */
   deviceCodes(): { userCode: string; state: DeviceCodeState }[];
+  /** Every refresh token issued so far (device code and refresh grants), oldest first. */
+  issuedRefreshTokens: string[];
+  /** Revokes every refresh token issued so far: redeeming one then fails with AADSTS700082. */
+  revokeRefreshTokens(): void;
   close(): Promise<void>;
 }
 
@@ -96,6 +102,8 @@ export interface AadstsContext {
   keyValidity?: { start: Date; end: Date };
   /** 700024: the times Entra quotes. */
   times?: { now: Date; validFrom: Date; expires: Date };
+  /** 700082: when the refresh token was issued and the inactivity limit Entra quotes. */
+  refreshToken?: { issuedAt: Date; maxInactiveSeconds: number };
   /** Overrides the entry's OAuth `error` (70000 is `invalid_grant` in general, `authorization_declined` in the device flow). */
   oauthError?: string;
 }
@@ -104,6 +112,12 @@ const q = (v: string | undefined) => (v ? ` '${v}'` : '');
 const CERT_DOCS = 'Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .';
 // Entra quotes assertion times with 7 fractional digits (.NET round-trip format).
 const netTime = (d: Date) => d.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+// .NET TimeSpan "d.hh:mm:ss", as in "inactive for 90.00:00:00".
+const netSpan = (seconds: number) => {
+  const s = Math.max(0, Math.floor(seconds));
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${Math.floor(s / 86400)}.${pad(Math.floor(s / 3600) % 24)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+};
 const netDate = (d: Date) => {
   const [, y, mo, day, time] = /^(\d+)-(\d+)-(\d+)T(\d+:\d+:\d+)/.exec(d.toISOString()) ?? [];
   return `${mo}/${day}/${y} ${time}`;
@@ -246,6 +260,21 @@ const AADSTS: Record<number, Entry> = {
         ? 'The user has declined the authorization request. Authorization is not approved.'
         : 'Provided grant is invalid or malformed.',
   },
+  // Refresh token grant.
+  9002313: {
+    status: 400,
+    error: 'invalid_grant',
+    text: () => 'Invalid request. Request is malformed or invalid.',
+  },
+  700082: {
+    status: 400,
+    error: 'invalid_grant',
+    text: (c) =>
+      'The refresh token has expired due to inactivity.' +
+      (c.refreshToken
+        ? ` The token was issued on ${netTime(c.refreshToken.issuedAt)} and was inactive for ${netSpan(c.refreshToken.maxInactiveSeconds)}.`
+        : ''),
+  },
   7000112: {
     status: 400,
     error: 'unauthorized_client',
@@ -312,6 +341,23 @@ const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 const VERIFICATION_URI = 'https://microsoft.com/devicelogin';
 /** Entra's user codes are nine upper-case letters (e.g. "BPPVYQZMA"). */
 const newUserCode = () => Array.from(randomBytes(9), (b) => String.fromCharCode(65 + (b % 26))).join('');
+
+/** What a delegated token reply is built from: a redeemed device code or a refresh token. */
+interface DelegatedGrant {
+  tenant: SandboxTenant;
+  app: SandboxApp;
+  scopes: ReturnType<typeof parseDelegatedScopes>;
+  user: Required<SandboxUser>;
+}
+interface RefreshToken {
+  token: string;
+  tenant: SandboxTenant;
+  app: SandboxApp;
+  user: Required<SandboxUser>;
+  issuedAt: number;
+  revoked: boolean;
+}
+const DEFAULT_REFRESH_LIFETIME_SECONDS = 90 * 24 * 3600;
 
 interface DeviceCode {
   deviceCode: string;
@@ -416,6 +462,9 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   const sockets = new Set<Socket>();
   let fault: TokenFault | null = null;
   const deviceCodeList: DeviceCode[] = [];
+  const refreshTokens = new Map<string, RefreshToken>();
+  const issuedRefreshTokens: string[] = [];
+  const refreshLifetime = opts.refreshTokenLifetimeSeconds ?? DEFAULT_REFRESH_LIFETIME_SECONDS;
   let base = '';
   let port = 0;
   const lifetime = opts.tokenLifetimeSeconds ?? 3599;
@@ -647,7 +696,35 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       throw new Aadsts(70016);
     }
     rec.redeemed = true;
-    return issueUserTokens(rec, credential ?? '0', form['client_info'] === '1');
+    return issueUserTokens({ tenant, app, scopes: rec.scopes, user: rec.user! }, credential ?? '0', form['client_info'] === '1');
+  }
+
+  /**
+   * Token endpoint, refresh token grant: a refresh token this server issued to this client in this tenant,
+   * neither revoked nor past its inactivity limit, buys a new delegated reply (and a new refresh token).
+   */
+  function redeemRefreshToken(seg: string, form: Record<string, string>): Record<string, unknown> {
+    const { tenant, app } = findTenantAndApp(seg, form);
+    const credential = clientCredential(app, tenant, form);
+    if (!credential && !app.publicClient) throw new Aadsts(7000218);
+    const token = form['refresh_token'];
+    if (!token) throw new Aadsts(900144, { parameter: 'refresh_token' });
+    const rec = refreshTokens.get(token);
+    if (!rec) throw new Aadsts(9002313);
+    // Issued to another app or in another tenant.
+    if (rec.app !== app || rec.tenant !== tenant) throw new Aadsts(70000);
+    if (rec.revoked || Date.now() > rec.issuedAt + refreshLifetime * 1000) {
+      throw new Aadsts(700082, { refreshToken: { issuedAt: new Date(rec.issuedAt), maxInactiveSeconds: refreshLifetime } });
+    }
+    const scopes = parseDelegatedScopes(form['scope'], tenant);
+    return issueUserTokens({ tenant, app, scopes, user: rec.user }, credential ?? '0', form['client_info'] === '1');
+  }
+
+  function newRefreshToken(grant: DelegatedGrant): string {
+    const token = `1.AXkA${randomBytes(96).toString('base64url')}`;
+    refreshTokens.set(token, { token, tenant: grant.tenant, app: grant.app, user: grant.user, issuedAt: Date.now(), revoked: false });
+    issuedRefreshTokens.push(token);
+    return token;
   }
 
   const signed = (payload: Record<string, unknown>) => {
@@ -655,10 +732,9 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     return signJwt({ typ: 'JWT', alg: 'RS256', kid, x5t: kid }, payload, privateKeyPem);
   };
 
-  /** Access token (Entra v1, delegated), id token (v2), client_info and refresh token for an approved device code. */
-  function issueUserTokens(rec: DeviceCode, appidacr: '0' | '1' | '2', clientInfo: boolean): Record<string, unknown> {
-    const { tenant, app, scopes } = rec;
-    const user = rec.user!;
+  /** The delegated token reply: access token (Entra v1), id token (v2), client_info and refresh token. */
+  function issueUserTokens(grant: DelegatedGrant, appidacr: '0' | '1' | '2', clientInfo: boolean): Record<string, unknown> {
+    const { tenant, app, scopes, user } = grant;
     const now = Math.floor(Date.now() / 1000) + skew;
     const sts = `https://sts.windows.net/${tenant.id}/`;
     const sid = randomUUID();
@@ -697,7 +773,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       ext_expires_in: lifetime,
       access_token: access,
     };
-    if (scopes.oidc.includes('offline_access')) reply['refresh_token'] = `1.AXkA${randomBytes(96).toString('base64url')}`;
+    if (scopes.oidc.includes('offline_access')) reply['refresh_token'] = newRefreshToken(grant);
     if (scopes.oidc.includes('openid')) {
       reply['id_token'] = signed({
         aud: app.clientId,
@@ -794,6 +870,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     }
     try {
       if (DEVICE_CODE_GRANTS.has(form['grant_type'] ?? '')) return json(200, redeemDeviceCode(seg, form), headers);
+      if (form['grant_type'] === 'refresh_token') return json(200, redeemRefreshToken(seg, form), headers);
       const token = issueToken(authorize(seg, form));
       return json(200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }, headers);
     } catch (e) {
@@ -876,6 +953,10 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     },
     declineDeviceCode(userCode) {
       findUserCode(userCode).state = 'declined';
+    },
+    issuedRefreshTokens,
+    revokeRefreshTokens() {
+      for (const rec of refreshTokens.values()) rec.revoked = true;
     },
     deviceCodes() {
       return deviceCodeList.map((r) => ({ userCode: r.userCode, state: deviceCodeState(r) }));

@@ -83,11 +83,27 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },
   };
   const auth = { clientId: config.clientId!, ...authorityOptions(config.authorityHost, config.tenant!) };
+  const cache = config.tokenCachePath ? { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config)) } : undefined;
   let acquire: () => Promise<import('@azure/msal-node').AuthenticationResult | null>;
   let deadlineMs = config.timeoutMs + 1000;
-  if (cred.kind === 'device-code') {
-    // Delegated: a public client, the user signs in elsewhere; no credential, no token cache.
-    const app = new PublicClientApplication({ auth, system });
+  if (cred.kind === 'refresh-token') {
+    // Delegated, no user at the keyboard: the account a device-code sign-in left in the cache.
+    const app = new PublicClientApplication({ auth, system, ...(cache ? { cache } : {}) });
+    acquire = async () => {
+      const accounts = await app.getTokenCache().getAllAccounts();
+      const wanted = config.users[0]?.toLowerCase();
+      const account = accounts.find((a) => a.username.toLowerCase() === wanted) ?? (accounts.length === 1 ? accounts[0] : undefined);
+      if (!account) {
+        const which = accounts.length ? `none of ${accounts.map((a) => a.username).join(', ')} is ${config.users[0]}` : 'it holds no signed-in account';
+        throw Object.assign(new Error(`no refresh token to use in ${config.tokenCachePath}: ${which}; sign in first with --flow device-code --token-cache ${config.tokenCachePath}`), { errorCode: 'no_account_in_cache' });
+      }
+      // A valid cached access token is used as is; --fresh-token redeems the refresh token.
+      return app.acquireTokenSilent({ account, scopes: [config.scope], forceRefresh: config.freshToken });
+    };
+  } else if (cred.kind === 'device-code') {
+    // Delegated: a public client, the user signs in elsewhere. With --token-cache the refresh
+    // token is kept (mode 0600) for later --flow refresh-token runs.
+    const app = new PublicClientApplication({ auth, system, ...(cache ? { cache } : {}) });
     acquire = () => app.acquireTokenByDeviceCode({
       scopes: [config.scope], // MSAL adds openid, profile and offline_access itself
       deviceCodeCallback: (response) => hooks.onDeviceCode?.(response.message),
@@ -109,7 +125,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
             },
           }),
     },
-    ...(config.tokenCachePath ? { cache: { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config)) } } : {}),
+    ...(cache ? { cache } : {}),
     system,
     });
     acquire = () => app.acquireTokenByClientCredential({ scopes: [config.scope], skipCache: !config.tokenCachePath || config.freshToken });

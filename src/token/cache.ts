@@ -18,7 +18,12 @@ interface CacheFile {
 
 export function credentialFingerprint(config: Config): string {
   const cred = config.credential;
-  const material = cred.kind === 'client-secret' ? `secret:${cred.secret}` : cred.kind === 'certificate' ? `cert:${cred.certificate.thumbprintSha256}` : `token`;
+  // Both delegated flows share one cache: the device-code sign-in fills it, refresh-token reads it.
+  const material =
+    cred.kind === 'client-secret' ? `secret:${cred.secret}`
+    : cred.kind === 'certificate' ? `cert:${cred.certificate.thumbprintSha256}`
+    : cred.kind === 'device-code' || cred.kind === 'refresh-token' ? 'public-client'
+    : 'token';
   return createHash('sha256').update([FORMAT, config.authorityHost, config.tenant, config.clientId, material].join('\0')).digest('hex');
 }
 

@@ -477,6 +477,7 @@ const DELEGATED_CASES: Case[] = [
   { name: '50076 MFA required', ctx: ctx({ credential: 'device-code', token: serverError(50076) }), id: 'aadsts-mfa-required', fix: [/MFA/] , docs: docsFor(50076) },
   { name: '70000 sign-in declined', ctx: ctx({ credential: 'device-code', token: serverError(70000, { oauthError: 'authorization_declined' }) }), id: 'aadsts-sign-in-declined', fix: ['Run again'], docs: docsFor(70000) },
   { name: '70020 device code expired', ctx: ctx({ credential: 'device-code', token: serverError(70020, { oauthError: 'expired_token' }) }), id: 'aadsts-device-code-expired', fix: ['devicelogin'], docs: docsFor(70020) },
+  { name: '700082 refresh token expired', ctx: ctx({ credential: 'refresh-token', token: serverError(700082, { oauthError: 'invalid_grant' }) }), id: 'aadsts-refresh-token-expired', fix: ['--flow device-code'], docs: docsFor(700082) },
   { name: '50079 MFA registration required', ctx: ctx({ credential: 'device-code', token: serverError(50079) }), id: 'aadsts-mfa-required', docs: docsFor(50079) },
   {
     name: 'delegated token without IMAP.AccessAsUser.All',
@@ -674,7 +675,7 @@ describe('AADSTS codes', () => {
     if (how === 'aadsts') expect(ds[0]!.docs).toBe(docsFor(n));
   });
 
-  it.each([[50126], [700082], [9002313], [1]])('unknown AADSTS%s → aadsts-other with its link', (n) => {
+  it.each([[50126], [9002313], [1]])('unknown AADSTS%s → aadsts-other with its link', (n) => {
     const ds = diagnose(ctx({ token: serverError(n, { description: `AADSTS${n}: the description from Entra.` }) }));
     expect(ids(ds)).toEqual(['aadsts-other']);
     expect(ds[0]!.summary).toContain(`AADSTS${n}`);

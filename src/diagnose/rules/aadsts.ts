@@ -147,6 +147,13 @@ const TABLE: AadstsEntry[] = [
     fix: () => 'Run again and enter the new code at https://microsoft.com/devicelogin right away.',
   },
   {
+    codes: [700082],
+    id: 'aadsts-refresh-token-expired',
+    summary: 'The refresh token has expired or was revoked',
+    cause: 'Refresh tokens end after 90 days without use, or when the user changes the password or an admin revokes the sessions.',
+    fix: () => 'Sign in again: imap-oauth test --flow device-code --token-cache PATH (the same file).',
+  },
+  {
     codes: [7000112],
     id: 'aadsts-app-disabled',
     summary: 'The application is disabled',

@@ -39,7 +39,7 @@ export const claimRules: Rule[] = [
     keys: ['scp', 'delegated'],
     severity: 'advisory',
     // Only a surprise where an app-only token was asked for; a user sign-in is delegated by design.
-    applies: (ctx) => !!claimsOf(ctx)?.scp && ctx.credential !== 'device-code',
+    applies: (ctx) => !!claimsOf(ctx)?.scp && ctx.credential !== 'device-code' && ctx.credential !== 'refresh-token',
     diagnose: (ctx) => ({
       summary: 'The token is a delegated (user) token, not an app-only token',
       cause: `It carries scp "${claimsOf(ctx)!.scp}", so it acts as the signed-in user; it can open only mailboxes that user may open.`,
