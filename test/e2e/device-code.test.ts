@@ -1,7 +1,7 @@
 // --flow device-code end to end: the code is shown on stderr, the "user" approves it in the stand-in,
 // and the delegated token opens the signed-in user's mailbox on the Exchange-like server.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +72,44 @@ describe('--flow device-code', () => {
     expect(doc.results[0].diagnosis[0].id).toBe('aadsts-sign-in-declined');
   });
 
+  it('--token-cache keeps the sign-in: --flow refresh-token reuses it, --fresh-token redeems the refresh token, logout forgets it', async () => {
+    const cache = join(dir, 'user-cache.json');
+    const signIn = await run(['--token-cache', cache], (code) => world.identity.approveDeviceCode(code, { upn: SANDBOX.user, oid: USER_OID }));
+    outputs.push(signIn.stdout, signIn.stderr);
+    expect(signIn.code, signIn.stderr).toBe(0);
+    expect(statSync(cache).mode & 0o777).toBe(0o600);
+
+    const noCode = () => {
+      throw new Error('a refresh-token run must not ask for a device code');
+    };
+    const reuse = await run(['--flow', 'refresh-token', '--token-cache', cache, '--json'], noCode);
+    outputs.push(reuse.stdout, reuse.stderr);
+    expect(reuse.code, reuse.stderr).toBe(0);
+    expect(JSON.parse(reuse.stdout)).toMatchObject({ token: { source: 'refresh-token', requests: 0 }, results: [{ user: SANDBOX.user, ok: true }] });
+
+    const before = world.identity.requests.length;
+    const fresh = await run(['--flow', 'refresh-token', '--token-cache', cache, '--fresh-token', '--json'], noCode);
+    outputs.push(fresh.stdout, fresh.stderr);
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(world.identity.requests.slice(before).map((r) => r.form?.grant_type)).toEqual(['refresh_token']);
+
+    world.identity.revokeRefreshTokens();
+    const revoked = await run(['--flow', 'refresh-token', '--token-cache', cache, '--fresh-token', '--json'], noCode);
+    outputs.push(revoked.stdout, revoked.stderr);
+    expect(revoked.code).toBe(3);
+    expect(JSON.parse(revoked.stdout).results[0].diagnosis[0].id).toBe('aadsts-refresh-token-expired');
+
+    const { runCli } = await import('../support/cli.js');
+    const out = await runCli(['logout', '--token-cache', cache]);
+    expect(out.code).toBe(0);
+    expect(existsSync(cache)).toBe(false);
+    const after = await run(['--flow', 'refresh-token', '--token-cache', cache], noCode);
+    outputs.push(after.stdout, after.stderr);
+    expect(after.code).toBe(3);
+    expect(after.stdout).toContain('sign in first with --flow device-code');
+  });
+
   it('no token or refresh token is ever printed', () => {
-    expect(findLeak(outputs, world.identity.issuedTokens)).toBeNull();
+    expect(findLeak(outputs, [...world.identity.issuedTokens, ...world.identity.issuedRefreshTokens])).toBeNull();
   });
 });

@@ -2,7 +2,7 @@
 import https from 'node:https';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, ConfidentialClientApplication, PublicClientApplication, ServerError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import { AuthError, ConfidentialClientApplication, InteractionRequiredAuthError, PublicClientApplication, ServerError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { createSelfSignedCert, createTestPki, thumbprintSha256, type KeyAndCert, type TestPki } from '../../src/sandbox/pki.js';
 import { parseJwt, verifyJwt } from '../../src/sandbox/jwt.js';
 import { startIdentityServer, type IdentityServer, type IdentityServerOptions } from '../../src/sandbox/identity-server.js';
@@ -403,6 +403,54 @@ describe('device code flow (MSAL PublicClientApplication)', () => {
     expect(account?.username).toBe('someone@contoso.com');
   });
 
+  it('acquireTokenSilent with forceRefresh: a refresh grant, a new access and refresh token; revoked: invalid_grant', async () => {
+    const app = publicApp();
+    const user = { upn: 'refresh@contoso.onmicrosoft.com', oid: randomUUID() };
+    const first = await app.acquireTokenByDeviceCode({ scopes: USER_SCOPES, deviceCodeCallback: (r) => dc.approveDeviceCode(r.userCode, user) });
+    const firstRefresh = dc.issuedRefreshTokens.at(-1);
+    const accounts = await app.getTokenCache().getAllAccounts();
+    expect(accounts).toHaveLength(1);
+    const account = accounts[0]!;
+
+    const before = dc.requests.length;
+    const refreshed = await app.acquireTokenSilent({ account, scopes: ['https://outlook.office.com/IMAP.AccessAsUser.All'], forceRefresh: true });
+    const seen = dc.requests.slice(before);
+    expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual([`POST /${TENANT.id}/oauth2/v2.0/token`]);
+    const form = seen[0]?.form ?? {};
+    expect(form).toMatchObject({ grant_type: 'refresh_token', client_id: PUBLIC_ID, refresh_token: firstRefresh, client_info: '1' });
+    expect(form['scope']?.split(' ').sort()).toEqual(['https://outlook.office.com/IMAP.AccessAsUser.All', 'offline_access', 'openid', 'profile']);
+
+    expect(refreshed.accessToken).not.toBe(first?.accessToken);
+    expect(dc.issuedTokens).toContain(refreshed.accessToken);
+    expect(verifyJwt(refreshed.accessToken, options.signingKey.privateKeyPem).payload).toMatchObject({
+      aud: 'https://outlook.office.com',
+      scp: 'IMAP.AccessAsUser.All',
+      upn: user.upn,
+      oid: user.oid,
+      tid: TENANT.id,
+      appid: PUBLIC_ID,
+      appidacr: '0',
+    });
+    expect(refreshed.account).toMatchObject({ homeAccountId: `${user.oid}.${TENANT.id}`, username: user.upn });
+    // Rotation: MSAL stores the new refresh token in place of the old one.
+    const rotated = dc.issuedRefreshTokens.at(-1);
+    expect(rotated).not.toBe(firstRefresh);
+    const cache = JSON.parse(app.getTokenCache().serialize()) as { RefreshToken: Record<string, { secret: string }> };
+    expect(Object.values(cache.RefreshToken).map((t) => t.secret)).toEqual([rotated]);
+
+    dc.revokeRefreshTokens();
+    const err: unknown = await app
+      .acquireTokenSilent({ account, scopes: ['https://outlook.office.com/IMAP.AccessAsUser.All'], forceRefresh: true })
+      .catch((e: unknown) => e);
+    expect(dc.requests.at(-1)?.form).toMatchObject({ grant_type: 'refresh_token', refresh_token: rotated });
+    // msal-common counts only interaction_required, consent_required, login_required, bad_token, … (as error,
+    // in the description, or as suberror) as "interaction required"; a bare invalid_grant stays a ServerError.
+    expect(err).toBeInstanceOf(ServerError);
+    expect(err).not.toBeInstanceOf(InteractionRequiredAuthError);
+    expect(err).toMatchObject({ errorCode: 'invalid_grant', errorNo: 700082 }); // status is left undefined on this path
+    expect((err as ServerError).errorMessage).toMatch(/^Error\(s\): 700082 - Timestamp: .+ - Description: AADSTS700082: The refresh token has expired due to inactivity\./);
+  });
+
   it('declined: MSAL stops with authorization_declined (its post_request_failed)', async () => {
     const err: unknown = await publicApp()
       .acquireTokenByDeviceCode({ scopes: USER_SCOPES, deviceCodeCallback: (r) => setTimeout(() => dc.declineDeviceCode(r.userCode), 150) })
@@ -497,6 +545,48 @@ describe('device code endpoints on the wire', () => {
     expect(parseJwt(String(done.body['access_token'])).payload).toMatchObject({ scp: 'IMAP.AccessAsUser.All', upn: 'someone@contoso.com', tid: TENANT.id });
     // A device code is redeemed once.
     expect((await poll(deviceCode)).body).toMatchObject({ error: 'expired_token', error_codes: [70020] });
+  });
+
+  it('refresh token grant: rotation, and invalid_grant for unknown (9002313) and revoked (700082); unknown client 700016', async () => {
+    const { body } = await post(`/${TENANT.id}/oauth2/v2.0/devicecode`, { client_id: PUBLIC_ID, scope: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access openid profile' });
+    dc.approveDeviceCode(String(body['user_code']), { upn: 'rt@contoso.com' });
+    await new Promise((r) => setTimeout(r, 1_000)); // past the interval, or slow_down
+    const done = await poll(String(body['device_code']));
+    expect(done.status).toBe(200);
+    const rt = String(done.body['refresh_token']);
+    expect(dc.issuedRefreshTokens).toContain(rt);
+    const refresh = (token: string, extra: Record<string, string> = {}) =>
+      post(`/${TENANT.id}/oauth2/v2.0/token`, {
+        grant_type: 'refresh_token',
+        client_id: PUBLIC_ID,
+        refresh_token: token,
+        scope: 'https://graph.microsoft.com/Mail.Read offline_access openid profile',
+        client_info: '1',
+        ...extra,
+      });
+    const ok = await refresh(rt);
+    expect(ok.status).toBe(200);
+    expect(Object.keys(ok.body).sort()).toEqual(['access_token', 'client_info', 'expires_in', 'ext_expires_in', 'id_token', 'refresh_token', 'scope', 'token_type']);
+    expect(ok.body['refresh_token']).not.toBe(rt);
+    // The same user, for whichever resource the refresh asks.
+    expect(parseJwt(String(ok.body['access_token'])).payload).toMatchObject({ aud: 'https://graph.microsoft.com', scp: 'Mail.Read', upn: 'rt@contoso.com' });
+
+    const unknown = await refresh('1.AXkAnot-a-token');
+    expect([unknown.status, unknown.body['error'], unknown.body['error_codes']]).toEqual([400, 'invalid_grant', [9002313]]);
+    expect(unknown.body['error_description']).toMatch(/^AADSTS9002313: Invalid request\. Request is malformed or invalid\. Trace ID: /);
+    const other = await refresh(rt, { client_id: randomUUID() });
+    expect(other.body['error_codes']).toEqual([700016]);
+    const missing = await refresh('');
+    expect(missing.body).toMatchObject({ error: 'invalid_request', error_codes: [900144] });
+
+    dc.revokeRefreshTokens();
+    for (const token of [rt, String(ok.body['refresh_token'])]) {
+      const revoked = await refresh(token);
+      expect([revoked.status, revoked.body['error'], revoked.body['error_codes']]).toEqual([400, 'invalid_grant', [700082]]);
+      expect(revoked.body['error_description']).toMatch(
+        /^AADSTS700082: The refresh token has expired due to inactivity\. The token was issued on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z and was inactive for 90\.00:00:00\. Trace ID: /,
+      );
+    }
   });
 
   it('declined: authorization_declined', async () => {
