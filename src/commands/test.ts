@@ -76,6 +76,10 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
     const tokenResult = tokenWithRetries(config, controller.signal, {
       // Device code: where to sign in and the code, for the person at the keyboard (stderr).
       onDeviceCode: (message) => io.err(`${message}\n`),
+      onSignInUrl: async (url) => {
+        io.err(`To sign in, open this page in a browser (it returns to this machine's loopback port):\n${url}\n`);
+        if (config.credential.kind === 'interactive' && config.credential.openBrowser) (await import('../browser.js')).openBrowser(url);
+      },
     });
     let settled: TokenResult | undefined;
     const accessToken = tokenResult.then(
@@ -180,7 +184,7 @@ async function signedInUser(tokenResult: Promise<TokenResult>): Promise<string> 
 
 /** Delegated runs: say whose mailbox is opened, and that another one needs FullAccess. */
 function delegatedNotices(config: Config, users: string[]): string[] {
-  const delegated = config.credential.kind === 'device-code' || config.credential.kind === 'refresh-token';
+  const delegated = ['device-code', 'interactive', 'refresh-token'].includes(config.credential.kind);
   if (!delegated || config.users.length === 0) return [];
   return users.map((u) => `${u}: opened as the signed-in user; if it is not that user's own mailbox (a shared mailbox), the user needs FullAccess on it.`);
 }

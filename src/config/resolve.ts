@@ -69,7 +69,7 @@ function optional<T>(sources: Sources, flag: string | null, envName: string | nu
   return found ? validated(found, check, what) : fallback;
 }
 
-type CredentialCandidate = { kind: Exclude<Credential['kind'], 'device-code' | 'refresh-token'>; found: Sourced; by: 'value' | 'file' };
+type CredentialCandidate = { kind: Exclude<Credential['kind'], 'device-code' | 'interactive' | 'refresh-token'>; found: Sourced; by: 'value' | 'file' };
 
 /** Exactly one credential: the highest level that has one wins; two at one level is an error. */
 function pickCredential(sources: Sources): CredentialCandidate | null {
@@ -180,11 +180,11 @@ export function resolveConfig(input: ResolveInput): Config {
   // What was typed is checked before what is missing: a malformed value is the likelier typo.
   const flow = optional(sources, '--flow', null, 'flow', v.flow, 'client-credentials' as const);
   // A delegated flow defaults to the signed-in user's own mailbox.
-  const delegated = flow === 'device-code' || flow === 'refresh-token';
+  const delegated = flow !== 'client-credentials';
   const userList = users(sources, flags, cwd, delegated);
   const connection = {
     authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, DEFAULTS.authorityHost),
-    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, flags.flow === 'device-code' || flags.flow === 'refresh-token' ? DEFAULTS.delegatedScope : DEFAULTS.scope),
+    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, typeof flags.flow === 'string' && flags.flow !== 'client-credentials' ? DEFAULTS.delegatedScope : DEFAULTS.scope),
     host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, DEFAULTS.host),
     port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, flags.starttls === true ? 143 : DEFAULTS.port),
     starttls: flags.starttls === true,
@@ -208,7 +208,11 @@ export function resolveConfig(input: ResolveInput): Config {
     if (flow === 'refresh-token' && typeof flags.tokenCache !== 'string') {
       throw new ConfigError('--flow refresh-token needs --token-cache PATH: the file where a --flow device-code sign-in kept its refresh token');
     }
-    credential = flow === 'device-code' ? { kind: 'device-code', origin: '--flow device-code' } : { kind: 'refresh-token', origin: '--flow refresh-token' };
+    const origin = `--flow ${flow}`;
+    credential =
+      flow === 'device-code' ? { kind: 'device-code', origin }
+      : flow === 'interactive' ? { kind: 'interactive', origin, openBrowser: flags.browser !== false }
+      : { kind: 'refresh-token', origin };
   } else {
     const picked = pickCredential(sources);
     if (!picked) {

@@ -2,7 +2,7 @@ import type { LoadedCertificate } from '../token/certificate.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
-export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file' | 'device-code' | 'refresh-token';
+export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file' | 'device-code' | 'interactive' | 'refresh-token';
 
 /** How each credential is named in reports. */
 export const CREDENTIAL_TEXT: Record<CredentialSource, string> = {
@@ -10,6 +10,7 @@ export const CREDENTIAL_TEXT: Record<CredentialSource, string> = {
   certificate: 'certificate',
   'access-token-file': 'access token from file',
   'device-code': 'device code sign-in',
+  interactive: 'browser sign-in',
   'refresh-token': 'refresh token from the token cache',
 };
 
@@ -19,6 +20,8 @@ export type Credential =
   | { kind: 'access-token-file'; token: string; path: string; origin: string }
   /** Delegated: the user signs in with a device code; the app is a public client (no credential). */
   | { kind: 'device-code'; origin: string }
+  /** Delegated: authorization code with PKCE, the browser redirecting to a loopback port. */
+  | { kind: 'interactive'; origin: string; openBrowser: boolean }
   /** Delegated: the refresh token a device-code sign-in left in --token-cache. */
   | { kind: 'refresh-token'; origin: string };
 

@@ -87,7 +87,7 @@ export function scope(value: string): string {
   return v;
 }
 
-export const FLOWS = ['client-credentials', 'device-code', 'refresh-token'] as const;
+export const FLOWS = ['client-credentials', 'device-code', 'interactive', 'refresh-token'] as const;
 export type Flow = (typeof FLOWS)[number];
 
 export function flow(value: string): Flow {

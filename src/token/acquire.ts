@@ -42,6 +42,8 @@ const DEVICE_CODE_WAIT_SECONDS = 900;
 export interface AcquireHooks {
   /** Device code flow: the text telling the user where to sign in and which code to enter. */
   onDeviceCode?(message: string): void;
+  /** Interactive flow: the sign-in URL (the browser's redirect comes back to MSAL's loopback port). */
+  onSignInUrl?(url: string): Promise<void> | void;
 }
 
 export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Promise<TokenResult> {
@@ -100,6 +102,18 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
       // A valid cached access token is used as is; --fresh-token redeems the refresh token.
       return app.acquireTokenSilent({ account, scopes: [config.scope], forceRefresh: config.freshToken });
     };
+  } else if (cred.kind === 'interactive') {
+    // Authorization code with PKCE; MSAL listens on a loopback port for the browser's redirect.
+    const app = new PublicClientApplication({ auth, system, ...(cache ? { cache } : {}) });
+    acquire = () => app.acquireTokenInteractive({
+      scopes: [config.scope],
+      openBrowser: async (url) => {
+        await hooks.onSignInUrl?.(url);
+      },
+      successTemplate: 'Signed in. You can close this window and return to imap-oauth.',
+      errorTemplate: 'The sign-in failed: {{error}}. Return to imap-oauth for details.',
+    });
+    deadlineMs = DEVICE_CODE_WAIT_SECONDS * 1000 + config.timeoutMs;
   } else if (cred.kind === 'device-code') {
     // Delegated: a public client, the user signs in elsewhere. With --token-cache the refresh
     // token is kept (mode 0600) for later --flow refresh-token runs.

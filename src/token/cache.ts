@@ -22,7 +22,7 @@ export function credentialFingerprint(config: Config): string {
   const material =
     cred.kind === 'client-secret' ? `secret:${cred.secret}`
     : cred.kind === 'certificate' ? `cert:${cred.certificate.thumbprintSha256}`
-    : cred.kind === 'device-code' || cred.kind === 'refresh-token' ? 'public-client'
+    : cred.kind === 'device-code' || cred.kind === 'interactive' || cred.kind === 'refresh-token' ? 'public-client'
     : 'token';
   return createHash('sha256').update([FORMAT, config.authorityHost, config.tenant, config.clientId, material].join('\0')).digest('hex');
 }
