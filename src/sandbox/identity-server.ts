@@ -1,6 +1,6 @@
 // A local HTTPS stand-in for the Microsoft identity platform (Entra ID), just enough of it for the
-// client-credentials flow that MSAL runs: instance discovery, OpenID configuration, JWKS and the v2.0 token
-// endpoint. It answers with Entra's paths, JSON shapes, status codes and AADSTS wording so that the code
+// flows that MSAL runs (client credentials, device code, authorization code with PKCE, refresh): instance
+// discovery, OpenID configuration, JWKS and the v2.0 authorize, devicecode and token endpoints. It answers with Entra's paths, JSON shapes, status codes and AADSTS wording so that the code
 // under test (and a newcomer running `imap-oauth demo`) sees what production would show.
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -50,6 +50,8 @@ export interface IdentityServerOptions {
   deviceCodeSlowDown?: boolean;
   /** How long an unused refresh token stays valid (Entra: 90 days of inactivity); default 90 days. */
   refreshTokenLifetimeSeconds?: number;
+  /** How long an authorization code can be redeemed (Entra: 10 minutes); default 600. */
+  authorizationCodeLifetimeSeconds?: number;
 }
 /** The signed-in user that approves a device code. */
 export interface SandboxUser {
@@ -83,6 +85,13 @@ export interface IdentityServer {
   issuedRefreshTokens: string[];
   /** Revokes every refresh token issued so far: redeeming one then fails with AADSTS700082. */
   revokeRefreshTokens(): void;
+  /**
+   * Who signs in at the authorize endpoint (authorization code flow). null (the default): the user
+   * declines, and the client gets `access_denied` (AADSTS65004; `login_required` AADSTS50058 for prompt=none).
+   */
+  setInteractiveUser(user: SandboxUser | null): void;
+  /** Every authorization code issued so far, oldest first. */
+  issuedAuthorizationCodes: string[];
   close(): Promise<void>;
 }
 
@@ -106,6 +115,9 @@ export interface AadstsContext {
   refreshToken?: { issuedAt: Date; maxInactiveSeconds: number };
   /** Overrides the entry's OAuth `error` (70000 is `invalid_grant` in general, `authorization_declined` in the device flow). */
   oauthError?: string;
+  /** 50011 / 500112: the redirect URI sent, and (500112) the one the code was issued for. */
+  redirectUri?: string;
+  expectedRedirectUri?: string;
 }
 
 const q = (v: string | undefined) => (v ? ` '${v}'` : '');
@@ -275,6 +287,44 @@ const AADSTS: Record<number, Entry> = {
         ? ` The token was issued on ${netTime(c.refreshToken.issuedAt)} and was inactive for ${netSpan(c.refreshToken.maxInactiveSeconds)}.`
         : ''),
   },
+  // Authorization code flow: the authorize endpoint (50011 on Entra's error page; 65004, 50058 redirected)
+  // and the token endpoint (grant_type authorization_code).
+  50011: {
+    status: 400,
+    error: 'invalid_request',
+    text: (c) =>
+      `The redirect URI${q(c.redirectUri)} specified in the request does not match the redirect URIs configured for the application${q(c.clientId)}. ` +
+      'Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. ' +
+      'Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.',
+  },
+  65004: { status: 400, error: 'access_denied', text: () => 'User declined to consent to access the app.' },
+  50058: {
+    status: 400,
+    error: 'login_required',
+    text: () => 'A silent sign-in request was sent but no user is signed in.',
+  },
+  54005: {
+    status: 400,
+    error: 'invalid_grant',
+    text: () => 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+  },
+  70008: {
+    status: 400,
+    error: 'invalid_grant',
+    text: () =>
+      'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+  },
+  501481: {
+    status: 400,
+    error: 'invalid_grant',
+    text: () => 'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+  },
+  500112: {
+    status: 400,
+    error: 'invalid_grant',
+    text: (c) =>
+      `The reply address${q(c.redirectUri)} does not match the reply address${q(c.expectedRedirectUri)} provided when requesting Authorization code.`,
+  },
   7000112: {
     status: 400,
     error: 'unauthorized_client',
@@ -342,13 +392,39 @@ const VERIFICATION_URI = 'https://microsoft.com/devicelogin';
 /** Entra's user codes are nine upper-case letters (e.g. "BPPVYQZMA"). */
 const newUserCode = () => Array.from(randomBytes(9), (b) => String.fromCharCode(65 + (b % 26))).join('');
 
-/** What a delegated token reply is built from: a redeemed device code or a refresh token. */
+/** What a delegated token reply is built from: a redeemed device code, authorization code or refresh token. */
 interface DelegatedGrant {
   tenant: SandboxTenant;
   app: SandboxApp;
   scopes: ReturnType<typeof parseDelegatedScopes>;
   user: Required<SandboxUser>;
+  /** The authorize request's nonce, echoed in the id token. */
+  nonce?: string;
 }
+interface AuthorizationCode {
+  code: string;
+  tenant: SandboxTenant;
+  app: SandboxApp;
+  redirectUri: string;
+  scopes: ReturnType<typeof parseDelegatedScopes>;
+  user: Required<SandboxUser>;
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
+  nonce?: string;
+  issuedAt: number;
+  redeemed: boolean;
+}
+/** Redirect URIs a public client may use without registering them: loopback, any port and path (RFC 8252). */
+function isLoopbackRedirect(uri: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return false;
+  }
+  return u.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) && !u.username && !u.password && !u.hash;
+}
+const escapeHtml = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 interface RefreshToken {
   token: string;
   tenant: SandboxTenant;
@@ -452,6 +528,43 @@ function aadstsReply(base: string, code: number, ctx: AadstsContext, correlation
   );
 }
 
+/** Entra's sign-in error page, for authorize errors it cannot send back to an unvalidated redirect URI. */
+function errorPage(code: number, ctx: AadstsContext, correlationId: string | undefined): Reply {
+  const { description } = describeAadsts(code, ctx);
+  const rows: [string, string][] = [
+    ['Request Id', randomUUID()],
+    ['Correlation Id', correlationId ?? randomUUID()],
+    ['Timestamp', new Date().toISOString()],
+    ['Message', `AADSTS${code}: ${description}`],
+  ];
+  const body =
+    '<!DOCTYPE html>\r\n<html dir="ltr" lang="en"><head><title>Sign in to your account</title></head><body>' +
+    "<div id=\"login_workload_logo_text\">Sign in</div><div role=\"alert\">Sorry, but we're having trouble signing you in.</div>" +
+    `<div id="debugDetailsBanner">${rows.map(([k, v]) => `<div><span class="bold">${k}:</span> <span>${escapeHtml(v)}</span></div>`).join('')}</div>` +
+    '</body></html>\r\n';
+  return { status: 400, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store, no-cache' }, body };
+}
+
+/** Sends authorize results back to the client in its response_mode: query/fragment as a 302, form_post as Entra's auto-posting form. */
+function authorizeResponse(redirectUri: string, mode: string | undefined, params: [string, string][]): Reply {
+  const noStore = { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' };
+  if (mode === 'form_post') {
+    const inputs = params.map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}" />`).join('');
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8', ...noStore },
+      body:
+        `<html><head><title>Working...</title></head><body><form method="POST" name="hiddenform" action="${escapeHtml(redirectUri)}">${inputs}` +
+        '<noscript><p>Script is disabled. Click Submit to continue.</p><input type="submit" value="Submit" /></noscript></form>' +
+        '<script language="javascript">document.forms[0].submit();</script></body></html>',
+    };
+  }
+  const encoded = new URLSearchParams(params).toString();
+  const location =
+    mode === 'fragment' ? `${redirectUri.split('#')[0]}#${encoded}` : `${redirectUri}${redirectUri.includes('?') ? '&' : '?'}${encoded}`;
+  return { status: 302, headers: { location, ...noStore }, body: '' };
+}
+
 const HTML_500 =
   '<!DOCTYPE html>\r\n<html><head><title>Runtime Error</title></head>\r\n<body><h1>Server Error in \'/\' Application.</h1>' +
   '<h2><i>Runtime Error</i></h2></body></html>\r\n';
@@ -465,6 +578,9 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   const refreshTokens = new Map<string, RefreshToken>();
   const issuedRefreshTokens: string[] = [];
   const refreshLifetime = opts.refreshTokenLifetimeSeconds ?? DEFAULT_REFRESH_LIFETIME_SECONDS;
+  const authCodes = new Map<string, AuthorizationCode>();
+  const issuedAuthorizationCodes: string[] = [];
+  let interactiveUser: Required<SandboxUser> | null = null;
   let base = '';
   let port = 0;
   const lifetime = opts.tokenLifetimeSeconds ?? 3599;
@@ -720,6 +836,95 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     return issueUserTokens({ tenant, app, scopes, user: rec.user }, credential ?? '0', form['client_info'] === '1');
   }
 
+  /**
+   * GET /{tenant}/oauth2/v2.0/authorize. Tenant, app and redirect URI problems end on Entra's error page
+   * (it never redirects to an unvalidated URI); once those check out, errors and the code go back to the
+   * redirect URI in the requested response_mode.
+   */
+  function authorizeEndpoint(seg: string, query: Record<string, string>, correlationId?: string): Reply {
+    let tenant: SandboxTenant;
+    let app: SandboxApp;
+    const redirectUri = query['redirect_uri'] ?? '';
+    try {
+      ({ tenant, app } = findTenantAndApp(seg, query));
+      if (!redirectUri) throw new Aadsts(900144, { parameter: 'redirect_uri' });
+      if (!isLoopbackRedirect(redirectUri)) throw new Aadsts(50011, { redirectUri, clientId: app.clientId });
+    } catch (e) {
+      if (e instanceof Aadsts) return errorPage(e.code, e.ctx, correlationId);
+      throw e;
+    }
+    const mode = query['response_mode'];
+    const state = query['state'];
+    const withState = (params: [string, string][]): [string, string][] => (state !== undefined ? [...params, ['state', state]] : params);
+    const fail = (code: number, ctx: AadstsContext = {}) => {
+      const { error, description } = describeAadsts(code, ctx);
+      const traceId = randomUUID();
+      // Redirected errors carry the trace lines on separate lines (CRLF), not spaces as in token replies.
+      const text = `AADSTS${code}: ${description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId ?? randomUUID()}\r\nTimestamp: ${entraTimestamp()}`;
+      return authorizeResponse(redirectUri, mode, withState([['error', error], ['error_description', text], ['error_uri', `${base}/error?code=${code}`]]));
+    };
+    try {
+      // Only the code flow here (Entra also knows id_token / token for implicit grant).
+      if (query['response_type'] !== 'code') throw new Aadsts(900144, { parameter: 'response_type' });
+      const challenge = query['code_challenge'];
+      const method = query['code_challenge_method'] ?? (challenge ? 'plain' : undefined);
+      if (method !== undefined && method !== 'S256' && method !== 'plain') throw new Aadsts(900144, { parameter: 'code_challenge_method' });
+      const scopes = parseDelegatedScopes(query['scope'], tenant);
+      const user = interactiveUser;
+      if (!user) throw new Aadsts(query['prompt'] === 'none' ? 50058 : 65004);
+      const code = `1.AXkA${randomBytes(192).toString('base64url')}`;
+      authCodes.set(code, {
+        code,
+        tenant,
+        app,
+        redirectUri,
+        scopes,
+        user,
+        ...(challenge ? { codeChallenge: challenge, codeChallengeMethod: method } : {}),
+        ...(query['nonce'] ? { nonce: query['nonce'] } : {}),
+        issuedAt: Date.now(),
+        redeemed: false,
+      });
+      issuedAuthorizationCodes.push(code);
+      const clientInfo = Buffer.from(JSON.stringify({ uid: user.oid, utid: tenant.id })).toString('base64url');
+      return authorizeResponse(redirectUri, mode, [
+        ['code', code],
+        ['client_info', clientInfo],
+        ...(state !== undefined ? [['state', state] as [string, string]] : []),
+        ['session_state', randomUUID()],
+      ]);
+    } catch (e) {
+      if (e instanceof Aadsts) return fail(e.code, e.ctx);
+      throw e;
+    }
+  }
+
+  /** Token endpoint, authorization code grant: single use, within its lifetime, same client and redirect URI, PKCE. */
+  function redeemAuthorizationCode(seg: string, form: Record<string, string>): Record<string, unknown> {
+    const { tenant, app } = findTenantAndApp(seg, form);
+    const credential = clientCredential(app, tenant, form);
+    if (!credential && !app.publicClient) throw new Aadsts(7000218);
+    const code = form['code'];
+    if (!code) throw new Aadsts(900144, { parameter: 'code' });
+    const rec = authCodes.get(code);
+    if (!rec) throw new Aadsts(9002313);
+    if (rec.app !== app || rec.tenant !== tenant) throw new Aadsts(70000);
+    if (rec.redeemed) throw new Aadsts(54005);
+    if (Date.now() > rec.issuedAt + (opts.authorizationCodeLifetimeSeconds ?? 600) * 1000) throw new Aadsts(70008);
+    const redirectUri = form['redirect_uri'];
+    if (!redirectUri) throw new Aadsts(900144, { parameter: 'redirect_uri' });
+    if (redirectUri !== rec.redirectUri) throw new Aadsts(500112, { redirectUri, expectedRedirectUri: rec.redirectUri });
+    if (rec.codeChallenge !== undefined) {
+      const verifier = form['code_verifier'] ?? '';
+      const derived = rec.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
+      if (!verifier || derived !== rec.codeChallenge) throw new Aadsts(501481);
+    }
+    const scopes = form['scope']?.trim() ? parseDelegatedScopes(form['scope'], tenant) : rec.scopes;
+    rec.redeemed = true;
+    const grant: DelegatedGrant = { tenant, app, scopes, user: rec.user, ...(rec.nonce ? { nonce: rec.nonce } : {}) };
+    return issueUserTokens(grant, credential ?? '0', form['client_info'] === '1');
+  }
+
   function newRefreshToken(grant: DelegatedGrant): string {
     const token = `1.AXkA${randomBytes(96).toString('base64url')}`;
     refreshTokens.set(token, { token, tenant: grant.tenant, app: grant.app, user: grant.user, issuedAt: Date.now(), revoked: false });
@@ -781,6 +986,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
         iat: now - BACKDATE_SECONDS,
         nbf: now - BACKDATE_SECONDS,
         exp: now + lifetime,
+        ...(grant.nonce ? { nonce: grant.nonce } : {}),
         name: user.name,
         oid: user.oid,
         preferred_username: user.upn,
@@ -871,6 +1077,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     try {
       if (DEVICE_CODE_GRANTS.has(form['grant_type'] ?? '')) return json(200, redeemDeviceCode(seg, form), headers);
       if (form['grant_type'] === 'refresh_token') return json(200, redeemRefreshToken(seg, form), headers);
+      if (form['grant_type'] === 'authorization_code') return json(200, redeemAuthorizationCode(seg, form), headers);
       const token = issueToken(authorize(seg, form));
       return json(200, { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token }, headers);
     } catch (e) {
@@ -903,6 +1110,8 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       reply = json(404, { error: 'not_found' });
     } else if (route === 'oauth2/v2.0/token') {
       reply = aadstsReply(base, 900561, {}, correlationId);
+    } else if (route === 'oauth2/v2.0/authorize') {
+      reply = authorizeEndpoint(seg, query, correlationId);
     } else if (route === 'v2.0/.well-known/openid-configuration') {
       reply = openIdConfiguration(seg, correlationId);
     } else if (route === 'discovery/instance') {
@@ -951,6 +1160,10 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       rec.user = { upn: user.upn, oid, name: user.name ?? user.upn.split('@')[0] ?? user.upn };
       rec.state = 'approved';
     },
+    setInteractiveUser(user) {
+      interactiveUser = user && { upn: user.upn, oid: user.oid ?? guidFrom(`user:${user.upn.toLowerCase()}`), name: user.name ?? user.upn.split('@')[0] ?? user.upn };
+    },
+    issuedAuthorizationCodes,
     declineDeviceCode(userCode) {
       findUserCode(userCode).state = 'declined';
     },

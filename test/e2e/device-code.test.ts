@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs the CLI; `onCode` gets the user code as soon as it is printed. */
+/** Runs the CLI; `onCode` gets the user code (or the interactive sign-in URL) as soon as it is printed. */
 function run(extra: string[], onCode: (code: string) => void) {
   const args = ['test', '--flow', 'device-code', '--tenant', SANDBOX.tenantId, '--client-id', SANDBOX.clientId, '--authority-host', world.identity.url,
     '--host', world.imap.host, '--port', String(world.imap.port), '--ca-file', join(dir, 'ca.pem'), '--timeout', '5', ...extra];
@@ -33,13 +33,37 @@ function run(extra: string[], onCode: (code: string) => void) {
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
-    const code = /enter the code ([A-Z0-9-]+)/.exec(stderr)?.[1];
+    const code = /enter the code ([A-Z0-9-]+)/.exec(stderr)?.[1] ?? /^(https:\/\/\S+\/authorize\?\S+)$/m.exec(stderr)?.[1];
     if (code && !seen) {
       seen = true;
       onCode(code);
     }
   });
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+/**
+ * What a browser does: GET the sign-in page, then deliver its answer to the CLI's loopback port —
+ * MSAL asks for response_mode=form_post, so the page is a form to POST (a 302 is followed too).
+ */
+async function actAsBrowser(url: string): Promise<void> {
+  const { request } = await import('node:https');
+  const page = await new Promise<{ status: number; location?: string; body: string }>((resolve, reject) => {
+    request(url, { ca: world.caPem }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
+    }).on('error', reject).end();
+  });
+  if (page.location) {
+    await (await fetch(page.location)).text();
+    return;
+  }
+  const action = /<form[^>]*action="([^"]+)"/i.exec(page.body)?.[1];
+  const fields = [...page.body.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"')]);
+  if (!action) throw new Error(`sign-in page without a form: ${page.status} ${page.body.slice(0, 200)}`);
+  const res = await fetch(action.replace(/&amp;/g, '&'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  await res.text();
 }
 
 describe('--flow device-code', () => {
@@ -107,6 +131,19 @@ describe('--flow device-code', () => {
     outputs.push(after.stdout, after.stderr);
     expect(after.code).toBe(3);
     expect(after.stdout).toContain('sign in first with --flow device-code');
+  });
+
+  it('--flow interactive: PKCE through the loopback redirect, driven by the test as the browser', async () => {
+    world.identity.setInteractiveUser({ upn: SANDBOX.user, oid: USER_OID });
+    const r = await run(['--flow', 'interactive', '--no-browser', '--json'], (url) => void actAsBrowser(url));
+    outputs.push(r.stdout, r.stderr);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.token).toMatchObject({ source: 'interactive', ok: true, claims: { upn: SANDBOX.user } });
+    expect(doc.results[0]).toMatchObject({ user: SANDBOX.user, ok: true });
+    const post = world.identity.requests.filter((q) => q.method === 'POST').at(-1);
+    expect(post?.form?.grant_type).toBe('authorization_code');
+    expect(post?.form?.code_verifier).toMatch(/^[A-Za-z0-9_~.-]{43,128}$/);
   });
 
   it('no token or refresh token is ever printed', () => {

@@ -1,6 +1,7 @@
 // The sandbox identity platform, exercised with the real MSAL (client credentials) in process.
+import http from 'node:http';
 import https from 'node:https';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, ConfidentialClientApplication, InteractionRequiredAuthError, PublicClientApplication, ServerError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { createSelfSignedCert, createTestPki, thumbprintSha256, type KeyAndCert, type TestPki } from '../../src/sandbox/pki.js';
@@ -245,7 +246,7 @@ describe('identity server with MSAL', () => {
     const config = await rawRequest(`${server.url}/nowhere.example/v2.0/.well-known/openid-configuration`);
     expect(config.status).toBe(400);
     expect(JSON.parse(config.text)).toMatchObject({ error: 'invalid_request', error_codes: [90002] });
-    const missing = await rawRequest(`${server.url}/${TENANT.id}/oauth2/v2.0/authorize`);
+    const missing = await rawRequest(`${server.url}/${TENANT.id}/oauth2/v2.0/nothing-here`);
     expect([missing.status, JSON.parse(missing.text)]).toEqual([404, { error: 'not_found' }]);
     const keys = JSON.parse((await rawRequest(`${server.url}/${TENANT.id}/discovery/v2.0/keys`)).text) as { keys: Record<string, string>[] };
     expect(keys.keys[0]).toMatchObject({ kty: 'RSA', use: 'sig', kid: 'sandbox-key-1', x5t: 'sandbox-key-1', e: 'AQAB' });
@@ -595,5 +596,238 @@ describe('device code endpoints on the wire', () => {
     const res = await poll(String(body['device_code']));
     expect([res.status, res.body['error'], res.body['error_codes']]).toEqual([400, 'authorization_declined', [70000]]);
     expect(() => dc.declineDeviceCode('NOSUCHCOD')).toThrow();
+  });
+});
+
+describe('authorization code flow with PKCE (MSAL acquireTokenInteractive)', () => {
+  const PUBLIC_ID = randomUUID();
+  const IMAP_USER_SCOPE = 'https://outlook.office.com/IMAP.AccessAsUser.All';
+  let ac: IdentityServer;
+  beforeAll(async () => {
+    ac = await startIdentityServer({
+      ...options,
+      apps: [...options.apps, { clientId: PUBLIC_ID, tenantId: TENANT.id, displayName: 'IMAP checker (public)', publicClient: true }],
+    });
+  });
+  afterAll(() => ac?.close());
+  afterEach(() => ac.setInteractiveUser(null));
+
+  function publicApp(): PublicClientApplication {
+    return new PublicClientApplication({
+      auth: {
+        clientId: PUBLIC_ID,
+        authority: `${ac.url}/${TENANT.id}`,
+        knownAuthorities: [`localhost:${ac.port}`],
+        authorityMetadata: JSON.stringify({
+          token_endpoint: `${ac.url}/{tenant}/oauth2/v2.0/token`,
+          authorization_endpoint: `${ac.url}/{tenant}/oauth2/v2.0/authorize`,
+          issuer: `${ac.url}/{tenant}/v2.0`,
+          jwks_uri: `${ac.url}/{tenant}/discovery/v2.0/keys`,
+        }),
+      },
+      system: { networkClient: networkClient() },
+    });
+  }
+
+  /** Plain HTTP to MSAL's loopback server (what the browser does after the sign-in page). */
+  function loopback(url: string, method: string, form?: string): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const headers = form ? { 'content-type': 'application/x-www-form-urlencoded' } : undefined;
+      const req = http.request(url, { method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      });
+      req.on('error', reject);
+      req.end(form);
+    });
+  }
+  const unescape = (v: string) => v.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)));
+
+  interface BrowserVisit {
+    authorizeUrl: URL;
+    authorize: RawResponse;
+    delivered?: { status: number; text: string; form: Record<string, string> };
+  }
+  /** Acts as the browser: the sign-in page, then whatever it sends back (302 or Entra's form_post page). */
+  async function browse(url: string): Promise<BrowserVisit> {
+    const visit: BrowserVisit = { authorizeUrl: new URL(url), authorize: await rawRequest(url) };
+    const { status, headers, text } = visit.authorize;
+    if (status === 302 && headers['location']) {
+      const location = new URL(headers['location']);
+      const res = await loopback(location.href, 'GET');
+      visit.delivered = { ...res, form: Object.fromEntries(location.searchParams) };
+    } else if (status === 200) {
+      const action = unescape(/<form method="POST" name="hiddenform" action="([^"]*)"/.exec(text)?.[1] ?? '');
+      const form = Object.fromEntries(Array.from(text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)" \/>/g), (m) => [unescape(m[1]!), unescape(m[2]!)]));
+      visit.delivered = { ...(await loopback(action, 'POST', new URLSearchParams(form).toString())), form };
+    }
+    return visit;
+  }
+
+  it('signs the interactive user in: form_post to the loopback, code + verifier redeemed for a delegated token', async () => {
+    const user = { upn: 'megan@contoso.onmicrosoft.com', oid: randomUUID(), name: 'Megan Bowen' };
+    ac.setInteractiveUser(user);
+    const before = ac.requests.length;
+    let visit: BrowserVisit | undefined;
+    const result = await publicApp().acquireTokenInteractive({
+      scopes: [IMAP_USER_SCOPE],
+      openBrowser: async (url) => {
+        visit = await browse(url);
+      },
+      successTemplate: 'ok',
+      errorTemplate: 'error',
+    });
+
+    // What MSAL 7 sends to the authorize endpoint: its own loopback redirect and response_mode=form_post.
+    const q = Object.fromEntries(visit!.authorizeUrl.searchParams);
+    expect(visit!.authorizeUrl.pathname).toBe(`/${TENANT.id}/oauth2/v2.0/authorize`);
+    expect(q).toMatchObject({
+      client_id: PUBLIC_ID,
+      response_type: 'code',
+      response_mode: 'form_post',
+      code_challenge_method: 'S256',
+      client_info: '1',
+      'client-request-id': expect.any(String),
+    });
+    // No prompt unless the caller sets one.
+    expect(Object.keys(q).sort()).toEqual(['claims', 'clidata', 'client-request-id', 'client_id', 'client_info', 'code_challenge', 'code_challenge_method', 'redirect_uri', 'response_mode', 'response_type', 'scope', 'state', 'x-client-CPU', 'x-client-OS', 'x-client-SKU', 'x-client-VER'].sort());
+    expect(q['redirect_uri']).toMatch(/^http:\/\/localhost:\d+$/);
+    expect(q['scope']?.split(' ').sort()).toEqual([IMAP_USER_SCOPE, 'offline_access', 'openid', 'profile']);
+    expect(q['code_challenge']).toMatch(/^[\w-]{43}$/);
+    expect(q['state']).toEqual(expect.any(String));
+
+    // The stand-in answers with Entra's auto-posting form; the loopback shows the success template.
+    expect(visit!.authorize.status).toBe(200);
+    expect(visit!.authorize.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(Object.keys(visit!.delivered!.form)).toEqual(['code', 'client_info', 'state', 'session_state']);
+    expect(visit!.delivered).toMatchObject({ status: 200, text: 'ok', form: { code: ac.issuedAuthorizationCodes.at(-1), state: q['state'] } });
+
+    const seen = ac.requests.slice(before);
+    expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /${TENANT.id}/oauth2/v2.0/authorize`, `POST /${TENANT.id}/oauth2/v2.0/token`]);
+    const form = seen[1]?.form ?? {};
+    expect(form).toMatchObject({ grant_type: 'authorization_code', client_id: PUBLIC_ID, code: visit!.delivered!.form['code'], redirect_uri: q['redirect_uri'], client_info: '1' });
+    expect(createHash('sha256').update(form['code_verifier'] ?? '').digest('base64url')).toBe(q['code_challenge']);
+
+    expect(verifyJwt(result.accessToken, options.signingKey.privateKeyPem).payload).toMatchObject({
+      aud: 'https://outlook.office.com',
+      scp: 'IMAP.AccessAsUser.All',
+      upn: user.upn,
+      name: user.name,
+      oid: user.oid,
+      tid: TENANT.id,
+      appid: PUBLIC_ID,
+      appidacr: '0',
+    });
+    expect(result.account).toMatchObject({ username: user.upn, homeAccountId: `${user.oid}.${TENANT.id}` });
+    expect(ac.issuedRefreshTokens).toHaveLength(1);
+    // A code is redeemed once.
+    const again = await rawRequest(`${ac.url}/${TENANT.id}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams(form).toString() });
+    expect([again.status, JSON.parse(again.text)]).toEqual([400, expect.objectContaining({ error: 'invalid_grant', error_codes: [54005] })]);
+  });
+
+  it('no interactive user: access_denied (AADSTS65004) posted back; MSAL throws a ServerError', async () => {
+    let visit: BrowserVisit | undefined;
+    const err: unknown = await publicApp()
+      .acquireTokenInteractive({ scopes: [IMAP_USER_SCOPE], openBrowser: async (url) => void (visit = await browse(url)), successTemplate: 'ok', errorTemplate: 'error' })
+      .catch((e: unknown) => e);
+    expect(visit!.delivered).toMatchObject({ status: 200, text: 'error', form: { error: 'access_denied', error_uri: `${ac.url}/error?code=65004` } });
+    expect(visit!.delivered!.form['error_description']).toMatch(/^AADSTS65004: User declined to consent to access the app\.\r\nTrace ID: .+\r\nCorrelation ID: .+\r\nTimestamp: /);
+    expect(err).toBeInstanceOf(ServerError);
+    expect(err).toMatchObject({ errorCode: 'access_denied' });
+    expect((err as ServerError).errorMessage).toContain('AADSTS65004: User declined to consent to access the app.');
+    expect(ac.requests.at(-1)?.path).toBe(`/${TENANT.id}/oauth2/v2.0/authorize`); // no token request
+  });
+
+  describe('on the wire', () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    const redirect = 'http://localhost:53124';
+    const authorizeQuery = (extra: Record<string, string> = {}) =>
+      new URLSearchParams({
+        client_id: PUBLIC_ID,
+        response_type: 'code',
+        redirect_uri: redirect,
+        scope: `${IMAP_USER_SCOPE} offline_access openid profile`,
+        state: 'xyz',
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        response_mode: 'query',
+        ...extra,
+      }).toString();
+    const getCode = async (srv = ac, extra: Record<string, string> = {}) => {
+      const res = await rawRequest(`${srv.url}/${TENANT.id}/oauth2/v2.0/authorize?${authorizeQuery(extra)}`);
+      expect(res.status).toBe(302);
+      return new URL(res.headers['location'] ?? '');
+    };
+    const redeem = async (code: string, extra: Record<string, string> = {}, srv = ac) => {
+      const res = await rawRequest(`${srv.url}/${TENANT.id}/oauth2/v2.0/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'authorization_code', client_id: PUBLIC_ID, code, redirect_uri: redirect, code_verifier: verifier, scope: `${IMAP_USER_SCOPE} offline_access openid profile`, client_info: '1', ...extra }).toString(),
+      });
+      return { status: res.status, body: JSON.parse(res.text) as Record<string, unknown> };
+    };
+
+    it('response_mode=query: 302 with code, client_info, state and session_state; a wrong verifier is AADSTS501481', async () => {
+      ac.setInteractiveUser({ upn: 'wire@contoso.com' });
+      const location = await getCode();
+      expect(`${location.origin}${location.pathname}`).toBe(`${redirect}/`);
+      expect([...location.searchParams.keys()]).toEqual(['code', 'client_info', 'state', 'session_state']);
+      expect(location.searchParams.get('state')).toBe('xyz');
+      const code = location.searchParams.get('code') ?? '';
+
+      const wrong = await redeem(code, { code_verifier: randomBytes(32).toString('base64url') });
+      expect([wrong.status, wrong.body['error'], wrong.body['error_codes']]).toEqual([400, 'invalid_grant', [501481]]);
+      expect(wrong.body['error_description']).toMatch(/^AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request\. Trace ID: /);
+      expect((await redeem(code, { code_verifier: '' })).body['error_codes']).toEqual([501481]);
+      const otherRedirect = await redeem(code, { redirect_uri: 'http://localhost:1/' });
+      expect(otherRedirect.body).toMatchObject({ error: 'invalid_grant', error_codes: [500112] });
+
+      const ok = await redeem(code);
+      expect(ok.status).toBe(200);
+      expect(Object.keys(ok.body).sort()).toEqual(['access_token', 'client_info', 'expires_in', 'ext_expires_in', 'id_token', 'refresh_token', 'scope', 'token_type']);
+      expect(parseJwt(String(ok.body['access_token'])).payload).toMatchObject({ scp: 'IMAP.AccessAsUser.All', upn: 'wire@contoso.com' });
+      expect((await redeem(code)).body).toMatchObject({ error: 'invalid_grant', error_codes: [54005] });
+      expect((await redeem('1.AXkAnot-a-code')).body).toMatchObject({ error: 'invalid_grant', error_codes: [9002313] });
+    });
+
+    it('an expired code is AADSTS70008; prompt=none without a user is login_required (AADSTS50058)', async () => {
+      const short = await startIdentityServer({ ...options, apps: [{ clientId: PUBLIC_ID, tenantId: TENANT.id, publicClient: true }], authorizationCodeLifetimeSeconds: 0.05 });
+      try {
+        short.setInteractiveUser({ upn: 'late@contoso.com' });
+        const code = (await getCode(short)).searchParams.get('code') ?? '';
+        await new Promise((r) => setTimeout(r, 100));
+        expect((await redeem(code, {}, short)).body).toMatchObject({ error: 'invalid_grant', error_codes: [70008] });
+        short.setInteractiveUser(null);
+        const none = await getCode(short, { prompt: 'none' });
+        expect(Object.fromEntries(none.searchParams)).toMatchObject({ error: 'login_required', state: 'xyz' });
+        expect(none.searchParams.get('error_description')).toMatch(/^AADSTS50058: /);
+      } finally {
+        await short.close();
+      }
+    });
+
+    it('unknown tenant or app and non-loopback redirect URIs end on Entra\'s error page (400 HTML), never redirected', async () => {
+      const page = async (seg: string, extra: Record<string, string>) => {
+        const res = await rawRequest(`${ac.url}/${seg}/oauth2/v2.0/authorize?${authorizeQuery(extra)}`);
+        expect(res.status).toBe(400);
+        expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+        expect(res.headers).not.toHaveProperty('location');
+        return res.text;
+      };
+      expect(await page(randomUUID(), {})).toContain('AADSTS90002: Tenant');
+      expect(await page(TENANT.id, { client_id: randomUUID() })).toContain('AADSTS700016: Application with identifier');
+      for (const uri of ['https://evil.example/cb', 'http://evil.example:53124', 'https://localhost:53124']) {
+        expect(await page(TENANT.id, { redirect_uri: uri })).toContain(
+          `AADSTS50011: The redirect URI &#39;${uri}&#39; specified in the request does not match the redirect URIs configured for the application &#39;${PUBLIC_ID}&#39;.`,
+        );
+      }
+      // Loopback in any form is fine.
+      ac.setInteractiveUser({ upn: 'loop@contoso.com' });
+      for (const uri of ['http://127.0.0.1:9/cb', 'http://localhost/']) {
+        const res = await rawRequest(`${ac.url}/${TENANT.id}/oauth2/v2.0/authorize?${authorizeQuery({ redirect_uri: uri })}`);
+        expect(res.headers['location']?.startsWith(`${uri}?code=`)).toBe(true);
+      }
+    });
   });
 });
