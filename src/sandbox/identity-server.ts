@@ -790,14 +790,22 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     return rec;
   }
 
-  /** Token endpoint, device code grant, in Entra's order; the token reply once the user approved. */
-  function redeemDeviceCode(seg: string, form: Record<string, string>): Record<string, unknown> {
+  /**
+   * The checks every user grant starts with, in Entra's order: tenant and app; an app with "Allow
+   * public client flows" off must authenticate itself; the grant's own parameter must be there.
+   */
+  function userGrant(seg: string, form: Record<string, string>, parameter: string) {
     const { tenant, app } = findTenantAndApp(seg, form);
-    // "Allow public client flows" off: the app is confidential and must authenticate itself.
     const credential = clientCredential(app, tenant, form);
     if (!credential && !app.publicClient) throw new Aadsts(7000218);
-    const code = form['device_code'];
-    if (!code) throw new Aadsts(900144, { parameter: 'device_code' });
+    const value = form[parameter];
+    if (!value) throw new Aadsts(900144, { parameter });
+    return { tenant, app, value, appidacr: credential ?? ('0' as const) };
+  }
+
+  /** Token endpoint, device code grant, in Entra's order; the token reply once the user approved. */
+  function redeemDeviceCode(seg: string, form: Record<string, string>): Record<string, unknown> {
+    const { tenant, app, value: code, appidacr } = userGrant(seg, form, 'device_code');
     const rec = deviceCodeList.find((r) => r.deviceCode === code && r.app === app);
     if (!rec) throw new Aadsts(70018);
     const state = deviceCodeState(rec);
@@ -812,7 +820,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       throw new Aadsts(70016);
     }
     rec.redeemed = true;
-    return issueUserTokens({ tenant, app, scopes: rec.scopes, user: rec.user! }, credential ?? '0', form['client_info'] === '1');
+    return issueUserTokens({ tenant, app, scopes: rec.scopes, user: rec.user! }, appidacr, form['client_info'] === '1');
   }
 
   /**
@@ -820,11 +828,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
    * neither revoked nor past its inactivity limit, buys a new delegated reply (and a new refresh token).
    */
   function redeemRefreshToken(seg: string, form: Record<string, string>): Record<string, unknown> {
-    const { tenant, app } = findTenantAndApp(seg, form);
-    const credential = clientCredential(app, tenant, form);
-    if (!credential && !app.publicClient) throw new Aadsts(7000218);
-    const token = form['refresh_token'];
-    if (!token) throw new Aadsts(900144, { parameter: 'refresh_token' });
+    const { tenant, app, value: token, appidacr } = userGrant(seg, form, 'refresh_token');
     const rec = refreshTokens.get(token);
     if (!rec) throw new Aadsts(9002313);
     // Issued to another app or in another tenant.
@@ -833,7 +837,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       throw new Aadsts(700082, { refreshToken: { issuedAt: new Date(rec.issuedAt), maxInactiveSeconds: refreshLifetime } });
     }
     const scopes = parseDelegatedScopes(form['scope'], tenant);
-    return issueUserTokens({ tenant, app, scopes, user: rec.user }, credential ?? '0', form['client_info'] === '1');
+    return issueUserTokens({ tenant, app, scopes, user: rec.user }, appidacr, form['client_info'] === '1');
   }
 
   /**
@@ -901,11 +905,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
 
   /** Token endpoint, authorization code grant: single use, within its lifetime, same client and redirect URI, PKCE. */
   function redeemAuthorizationCode(seg: string, form: Record<string, string>): Record<string, unknown> {
-    const { tenant, app } = findTenantAndApp(seg, form);
-    const credential = clientCredential(app, tenant, form);
-    if (!credential && !app.publicClient) throw new Aadsts(7000218);
-    const code = form['code'];
-    if (!code) throw new Aadsts(900144, { parameter: 'code' });
+    const { tenant, app, value: code, appidacr } = userGrant(seg, form, 'code');
     const rec = authCodes.get(code);
     if (!rec) throw new Aadsts(9002313);
     if (rec.app !== app || rec.tenant !== tenant) throw new Aadsts(70000);
@@ -922,7 +922,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     const scopes = form['scope']?.trim() ? parseDelegatedScopes(form['scope'], tenant) : rec.scopes;
     rec.redeemed = true;
     const grant: DelegatedGrant = { tenant, app, scopes, user: rec.user, ...(rec.nonce ? { nonce: rec.nonce } : {}) };
-    return issueUserTokens(grant, credential ?? '0', form['client_info'] === '1');
+    return issueUserTokens(grant, appidacr, form['client_info'] === '1');
   }
 
   function newRefreshToken(grant: DelegatedGrant): string {
