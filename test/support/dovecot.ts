@@ -21,6 +21,11 @@ export interface DovecotOptions {
   jwtKeys: DovecotJwtKey[];
   /** The value the JWT `aud` must contain, e.g. 'https://outlook.office365.com' (Dovecot's oauth2 client_id). */
   audience: string;
+  /**
+   * Delegated tokens: the SASL user must be the token's `upn` (username_attribute = upn,
+   * username_format = %u). Default: app-only tokens, any SASL user once the JWT is valid.
+   */
+  delegated?: boolean;
   /** If given, `iss` must be one of them. */
   issuers?: string[];
   /** Messages in INBOX (default 3). */
@@ -144,11 +149,16 @@ function writeConfig(dir: string, port: number, starttlsPort: number, opts: Dove
     'introspection_mode = local',
     `local_validation_key_dict = fs:posix:prefix=${dir}/keys/`,
     `client_id = ${opts.audience}`,
-    // The claim compared with the SASL user must exist in the token; app-only tokens have `sub`.
-    'username_attribute = sub',
-    // No %-variables: both sides expand to the same constant, so any SASL user is accepted once the
-    // JWT itself is valid (app-only tokens carry no user claim).
-    'username_format = app-only',
+    ...(opts.delegated
+      ? // A user's token opens that user's mailbox: the SASL user must equal the token's upn.
+        ['username_attribute = upn', 'username_format = %u']
+      : [
+          // The claim compared with the SASL user must exist in the token; app-only tokens have `sub`.
+          'username_attribute = sub',
+          // No %-variables: both sides expand to the same constant, so any SASL user is accepted once
+          // the JWT itself is valid (app-only tokens carry no user claim).
+          'username_format = app-only',
+        ]),
     ...(opts.issuers?.length ? [`issuers = ${opts.issuers.join(' ')}`] : []),
     '',
   ].join('\n');

@@ -34,7 +34,7 @@ export interface E2eWorld {
 }
 
 /** `uploadedCertificates`: more certificates "uploaded" to the app registration (PEM). */
-export async function startE2eWorld(opts: { uploadedCertificates?: string[] } = {}): Promise<E2eWorld> {
+export async function startE2eWorld(opts: { uploadedCertificates?: string[]; publicClient?: boolean; delegatedDovecot?: boolean } = {}): Promise<E2eWorld> {
   const pki = await createTestPki('imap-oauth e2e CA');
   const [serverCert, appCert] = await Promise.all([pki.issueServerCert(['localhost', '127.0.0.1']), createSelfSignedCert('CN=imap-oauth e2e app')]);
   const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -47,12 +47,15 @@ export async function startE2eWorld(opts: { uploadedCertificates?: string[] } = 
     tls: serverCert,
     signingKey: { kid, privateKeyPem: signingKeyPem },
     tenants: [{ id: TENANT, domains: ['contoso.onmicrosoft.com'] }],
-    apps: [{ clientId: CLIENT_ID, tenantId: TENANT, displayName: 'e2e app', secrets: [{ value: secret }], certificates: [appCert.certPem, ...(opts.uploadedCertificates ?? [])], roles: ['IMAP.AccessAsApp'], servicePrincipalId: SP_ID }],
+    apps: [{ clientId: CLIENT_ID, tenantId: TENANT, displayName: 'e2e app', secrets: [{ value: secret }], certificates: [appCert.certPem, ...(opts.uploadedCertificates ?? [])], roles: ['IMAP.AccessAsApp'], servicePrincipalId: SP_ID, publicClient: opts.publicClient }],
+    deviceCodeIntervalSeconds: 0.1,
   });
+  // Delegated tokens are for outlook.office.com and name their user (upn).
   const dovecot = await startDovecot({
     tls: serverCert,
     jwtKeys: [{ kid, publicKeyPem: signing.publicKey.export({ format: 'pem', type: 'spki' }).toString() }],
-    audience: AUDIENCE,
+    audience: opts.delegatedDovecot ? 'https://outlook.office.com' : AUDIENCE,
+    delegated: opts.delegatedDovecot,
   });
 
   const dir = mkdtempSync(join(tmpdir(), 'imap-oauth-e2e-'));
