@@ -14,8 +14,13 @@ const REASONS: Record<string, string> = {
 
 /** Reads a file (or stdin for "-"), reporting `origin` (the flag or variable) on failure. */
 export function readInputFile(pathOrDash: string, origin: string, cwd: string): string {
+  return readInputBytes(pathOrDash, origin, cwd).toString('utf8');
+}
+
+/** The same, as bytes (binary files such as .pfx). */
+export function readInputBytes(pathOrDash: string, origin: string, cwd: string): Buffer {
   try {
-    return pathOrDash === '-' ? readFileSync(0, 'utf8') : readFileSync(resolve(cwd, pathOrDash), 'utf8');
+    return pathOrDash === '-' ? readFileSync(0) : readFileSync(resolve(cwd, pathOrDash));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     const what = pathOrDash === '-' ? 'standard input' : pathOrDash;

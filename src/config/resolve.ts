@@ -4,7 +4,8 @@ import { resolve as resolvePath } from 'node:path';
 import { ConfigError, errorMessage } from '../errors.js';
 import { loadCertificatePem } from '../token/certificate.js';
 import { normaliseAccessToken } from '../token/claims.js';
-import { readInputFile, readSecret } from './files.js';
+import { readInputBytes, readInputFile, readSecret } from './files.js';
+import { pkcs12ToPem } from '../token/pkcs12.js';
 import { parseUsersFile } from './users-file.js';
 import { LEVELS, Sources, loadEnvFile, type Sourced } from './sources.js';
 import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from './types.js';
@@ -108,11 +109,15 @@ function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources): 
       return { kind: 'client-secret', secret, origin };
     }
     case 'certificate': {
-      const text = readInputFile(c.found.value, origin, cwd);
+      const passphrase = certPassphrase(sources, cwd);
       try {
-        const passphrase = certPassphrase(sources, cwd);
+        // .pfx/.p12 (binary PKCS#12) is turned into the same PEM pair first.
+        const text = /\.(pfx|p12)$/i.test(c.found.value)
+          ? pkcs12ToPem(readInputBytes(c.found.value, origin, cwd), passphrase, c.found.value)
+          : readInputFile(c.found.value, origin, cwd);
         return { kind: 'certificate', certificate: loadCertificatePem(text, c.found.value, passphrase), path: c.found.value, origin, passphrase };
       } catch (err) {
+        if (err instanceof ConfigError) throw err;
         throw new ConfigError(`${errorMessage(err)} (${origin})`);
       }
     }

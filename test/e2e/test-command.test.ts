@@ -147,6 +147,29 @@ describe('imap-oauth test against Dovecot and the identity stand-in', () => {
     extraSecrets.push(passphrase);
   });
 
+  it('a PKCS#12 (.pfx) certificate works with its password; none or a wrong one is a usage error', async () => {
+    const forge = (await import('node-forge')).default;
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const pem = readFileSync(world.certFile, 'utf8');
+    const key = forge.pki.privateKeyFromPem(/-----BEGIN PRIVATE KEY-----[\s\S]*?-----END PRIVATE KEY-----/.exec(pem)![0]);
+    const cert = forge.pki.certificateFromPem(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem)![0]);
+    const password = 'pfx-password-123';
+    const der = forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(key, [cert], password, { algorithm: '3des' })).getBytes();
+    const pfx = `${world.dir}/app.pfx`;
+    writeFileSync(pfx, Buffer.from(der, 'binary'));
+    extraSecrets.push(password);
+
+    const ok = await cli(world.args('--cert', pfx, '--json'), { IMAP_OAUTH_CERT_PASSPHRASE: password });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).token).toMatchObject({ source: 'certificate', ok: true });
+    const none = await cli(world.args('--cert', pfx));
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/protected by a password/);
+    const wrong = await cli(world.args('--cert', pfx), { IMAP_OAUTH_CERT_PASSPHRASE: 'nope' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/passphrase does not open/);
+  });
+
   it('passes with a ready access token from a file, without tenant or client ID', async () => {
     const { path, token } = world.tokenFile();
     extraSecrets.push(token);
