@@ -47,7 +47,7 @@ async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: Acqu
 }
 
 async function probeWithRetries(config: Config, user: string, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal): Promise<ProbeResult> {
-  const target = { user, host: config.host, port: config.port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls };
+  const target = { user, host: config.host, port: config.port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose };
   let probe = await probeMailbox(target, token, redactor, signal);
   for (let attempt = 0; attempt < config.retries && !probe.ok && isTransientProbeFailure(probe.evidence) && !signal.aborted; attempt++) {
     await sleep(backoffMs(attempt), signal);

@@ -16,6 +16,8 @@ import type { ProbeEvidence, ProbeResult, StageName, StageResult } from './types
 export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'folder' | 'timeoutMs' | 'caPem' | 'insecure'> & {
   mech?: Config['mech'];
   starttls?: boolean;
+  /** --verbose: wait for the LOGOUT reply so the transcript shows the whole exchange. */
+  waitForLogout?: boolean;
 };
 
 const TLS_VERIFY_CODES = new Set([
@@ -226,10 +228,20 @@ export async function probeMailbox(
   }
 
   // The verdict is in: say LOGOUT (politely, so the server logs a clean logout) and close once the
-  // bytes are on their way. Waiting for "* BYE" and the tagged OK would only add a round trip.
-  const sent = await client.sendLogout();
+  // bytes are on their way. Waiting for "* BYE" and the tagged OK would only add a round trip —
+  // except with --verbose, where the whole exchange is the point (bounded by the stage deadline).
+  if (target.waitForLogout) {
+    try {
+      await client.logout();
+      clock.pass('logged out');
+    } catch {
+      clock.pass('connection closed without a LOGOUT reply');
+    }
+  } else {
+    const sent = await client.sendLogout();
+    clock.pass(sent ? 'LOGOUT sent (its reply is not waited for)' : 'connection already closed');
+  }
   client.close();
-  clock.pass(sent ? 'LOGOUT sent (its reply is not waited for)' : 'connection already closed');
   return finish();
 
   function finish(): ProbeResult {

@@ -273,6 +273,9 @@ describe('imap-oauth test against Dovecot and the identity stand-in', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/certificate: CN=imap-oauth e2e app {2}SHA-256 [0-9A-F]{64}/);
     expect(run.stdout).toContain('C: ');
+    // The whole exchange, LOGOUT reply included.
+    expect(run.stdout).toMatch(/S: \* BYE .*\n\s+S: \S+ OK/);
+    expect(run.stdout).toMatch(/✔ logout .*logged out/);
   });
 });
 
