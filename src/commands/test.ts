@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { runPool } from '../batch/pool.js';
 import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from '../batch/retry.js';
-import { CREDENTIAL_TEXT, type Config } from '../config/types.js';
+import { CREDENTIAL_TEXT, isUserSignIn, type Config } from '../config/types.js';
 import { diagnose, type DiagnosisContext } from '../diagnose/index.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -184,8 +184,7 @@ async function signedInUser(tokenResult: Promise<TokenResult>): Promise<string> 
 
 /** Delegated runs: say whose mailbox is opened, and that another one needs FullAccess. */
 function delegatedNotices(config: Config, users: string[]): string[] {
-  const delegated = ['device-code', 'interactive', 'refresh-token'].includes(config.credential.kind);
-  if (!delegated || config.users.length === 0) return [];
+  if (!isUserSignIn(config.credential.kind) || config.users.length === 0) return [];
   return users.map((u) => `${u}: opened as the signed-in user; if it is not that user's own mailbox (a shared mailbox), the user needs FullAccess on it.`);
 }
 

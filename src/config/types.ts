@@ -4,6 +4,11 @@ export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
 export type CredentialSource = 'client-secret' | 'certificate' | 'access-token-file' | 'device-code' | 'interactive' | 'refresh-token';
 
+/** A user's sign-in (a public client, delegated token), as opposed to the app's own credential. */
+export function isUserSignIn(kind: CredentialSource): boolean {
+  return kind === 'device-code' || kind === 'interactive' || kind === 'refresh-token';
+}
+
 /** How each credential is named in reports. */
 export const CREDENTIAL_TEXT: Record<CredentialSource, string> = {
   'client-secret': 'client secret',

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
-import type { Config } from '../config/types.js';
+import { isUserSignIn, type Config } from '../config/types.js';
 import { ConfigError, errorMessage } from '../errors.js';
 
 const FORMAT = 'imap-oauth-token-cache/1';
@@ -22,7 +22,7 @@ export function credentialFingerprint(config: Config): string {
   const material =
     cred.kind === 'client-secret' ? `secret:${cred.secret}`
     : cred.kind === 'certificate' ? `cert:${cred.certificate.thumbprintSha256}`
-    : cred.kind === 'device-code' || cred.kind === 'interactive' || cred.kind === 'refresh-token' ? 'public-client'
+    : isUserSignIn(cred.kind) ? 'public-client'
     : 'token';
   return createHash('sha256').update([FORMAT, config.authorityHost, config.tenant, config.clientId, material].join('\0')).digest('hex');
 }

@@ -1,11 +1,11 @@
 // Advisory checks of the token's claims, made before connecting. The server decides; these name
 // what it will most likely object to.
+import { isUserSignIn } from '../../config/types.js';
 import { isoTime, type TokenClaims } from '../../token/claims.js';
 import type { DiagnosisContext, Rule } from '../types.js';
 
 export const IMAP_ROLE = 'IMAP.AccessAsApp';
 export const IMAP_USER_SCOPE = 'IMAP.AccessAsUser.All';
-const DELEGATED_FLOWS: readonly string[] = ['device-code', 'interactive', 'refresh-token'];
 const EXCHANGE_AUDIENCES = [
   'https://outlook.office365.com', 'https://outlook.office.com', '00000002-0000-0ff1-ce00-000000000000',
   'https://outlook.office365.us', 'https://outlook.office365.us/', 'https://partner.outlook.cn', 'https://outlook.office.de',
@@ -40,7 +40,7 @@ export const claimRules: Rule[] = [
     keys: ['scp', 'delegated'],
     severity: 'advisory',
     // Only a surprise where an app-only token was asked for; a user sign-in is delegated by design.
-    applies: (ctx) => !!claimsOf(ctx)?.scp && !DELEGATED_FLOWS.includes(ctx.credential),
+    applies: (ctx) => !!claimsOf(ctx)?.scp && !isUserSignIn(ctx.credential),
     diagnose: (ctx) => ({
       summary: 'The token is a delegated (user) token, not an app-only token',
       cause: `It carries scp "${claimsOf(ctx)!.scp}", so it acts as the signed-in user; it can open only mailboxes that user may open.`,
