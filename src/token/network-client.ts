@@ -30,10 +30,10 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
         method,
         headers: { ...options?.headers, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) },
         ...(secureContext ? { secureContext } : {}),
-        timeout: opts.timeoutMs,
       });
+      // One deadline for the whole request (connect, TLS, reply); an idle timer of the same length
+      // could never fire first.
       const deadline = setTimeout(() => req.destroy(new Error(`${TIMEOUT_MARK} ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
-      req.on('timeout', () => req.destroy(new Error(`${TIMEOUT_MARK} ${opts.timeoutMs / 1000} s`)));
       req.on('error', (err) => {
         clearTimeout(deadline);
         const message = `${method} ${new URL(url).host}: ${err.message}`;
