@@ -66,21 +66,23 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
 
   // Loaded here, not at start-up: --help and config errors never pay for MSAL.
   const { AuthError, ConfidentialClientApplication, LogLevel, PublicClientApplication } = await import('@azure/msal-node');
-  const network = createNetworkClient({ timeoutMs: config.timeoutMs, caPem: config.caPem, onRequest: () => requests++, onNetworkError: (m) => (networkError = m), networkError: (m) => new AuthError('network_error', m, m) });
-  const observed: typeof network = {
-    sendGetRequestAsync: (url, o) => network.sendGetRequestAsync(url, o),
-    sendPostRequestAsync: async (url, o) => {
-      const res = await network.sendPostRequestAsync(url, o);
+  const networkClient = createNetworkClient({
+    timeoutMs: config.timeoutMs,
+    caPem: config.caPem,
+    onRequest: () => requests++,
+    onNetworkError: (m) => (networkError = m),
+    networkError: (m) => new AuthError('network_error', m, m),
+    onResponse: (method, res) => {
+      if (method !== 'POST') return;
       lastStatus = res.status;
       // MSAL keeps only the OAuth error word of a failed device-code poll; the body has the rest.
       errorBody = res.status >= 400 && res.body && typeof res.body === 'object' ? (res.body as Record<string, unknown>) : undefined;
       const ra = Number(res.headers['retry-after']);
       retryAfter = Number.isFinite(ra) && ra >= 0 ? ra : undefined;
-      return res as never;
     },
-  };
+  });
   const system = {
-    networkClient: observed,
+    networkClient,
     // MSAL's logger must never print: errors are reported by us, redacted.
     loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },
   };

@@ -11,6 +11,8 @@ export interface NetworkClientOptions {
   caPem?: string;
   /** Called once per HTTP request, e.g. to count token requests. */
   onRequest?: (method: string, url: string) => void;
+  /** Called with every reply, as MSAL will see it. */
+  onResponse?: (method: string, response: NetworkResponse<unknown>) => void;
   /** Called with the reason when a request fails below HTTP (MSAL replaces the message). */
   onNetworkError?: (message: string) => void;
   /** MSAL's AuthError("network_error", …), the error MSAL expects from a network client. */
@@ -62,7 +64,9 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
           }
           const headers: Record<string, string> = {};
           for (const [k, val] of Object.entries(res.headers)) if (val !== undefined) headers[k.toLowerCase()] = Array.isArray(val) ? val.join(', ') : val;
-          resolve({ headers, body: parsed as T, status });
+          const response = { headers, body: parsed as T, status };
+          opts.onResponse?.(method, response);
+          resolve(response);
         });
       });
       if (body !== undefined) req.write(body);
