@@ -23,3 +23,19 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+const FILE_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+};
+
+/** Why a file could not be read or written, in a few words (no "ENOENT:", no repeated path). */
+export function fileErrorReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return FILE_REASONS[code] ?? (errorMessage(err).replace(/^[A-Z]+: /, '').replace(/, (open|unlink|rename|stat) .*$/, '') || code || 'failed');
+}

@@ -1,7 +1,7 @@
 // `imap-oauth logout --token-cache PATH`: forget the cached tokens (the refresh token included).
 import { rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 
@@ -16,7 +16,7 @@ export function runLogout(flags: Record<string, unknown>, io: Io, cwd: string): 
       io.out(`Nothing to clear: ${flags.tokenCache} does not exist.\n`);
       return ExitCode.OK;
     }
-    throw new ConfigError(`cannot read --token-cache ${flags.tokenCache}: ${errorMessage(err)}`);
+    throw new ConfigError(`cannot read --token-cache ${flags.tokenCache}: ${fileErrorReason(err)}`);
   }
   rmSync(path);
   io.out(`Removed ${flags.tokenCache}: its access and refresh tokens are gone from this machine. (They stay valid at Microsoft until they expire; an admin can revoke the user's sessions in the Entra admin center.)\n`);

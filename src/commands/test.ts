@@ -4,7 +4,7 @@ import { runPool } from '../batch/pool.js';
 import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from '../batch/retry.js';
 import { CREDENTIAL_TEXT, isUserSignIn, type Config } from '../config/types.js';
 import { diagnose, type DiagnosisContext } from '../diagnose/index.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { probeMailbox } from '../imap/probe.js';
 import type { ProbeResult } from '../imap/types.js';
@@ -169,7 +169,7 @@ function writeReport(path: string, text: string): void {
   try {
     writeFileSync(path, text);
   } catch (err) {
-    throw new ConfigError(`cannot write --junit ${path}: ${errorMessage(err).replace(/^[A-Z]+: /, '')}`);
+    throw new ConfigError(`cannot write --junit ${path}: ${fileErrorReason(err)}`);
   }
 }
 

@@ -1,16 +1,9 @@
 // Reading secrets from files or standard input ("-"), with one-line errors.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, fileErrorReason } from '../errors.js';
 
 export type ReadInput = (pathOrDash: string) => string;
-
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EISDIR: 'it is a directory',
-  EPERM: 'operation not permitted',
-};
 
 /** Reads a file (or stdin for "-"), reporting `origin` (the flag or variable) on failure. */
 export function readInputFile(pathOrDash: string, origin: string, cwd: string): string {
@@ -22,9 +15,8 @@ export function readInputBytes(pathOrDash: string, origin: string, cwd: string):
   try {
     return pathOrDash === '-' ? readFileSync(0) : readFileSync(resolve(cwd, pathOrDash));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? '';
     const what = pathOrDash === '-' ? 'standard input' : pathOrDash;
-    throw new ConfigError(`cannot read ${what} (${origin}): ${REASONS[code] ?? code ?? 'read failed'}`);
+    throw new ConfigError(`cannot read ${what} (${origin}): ${fileErrorReason(err)}`);
   }
 }
 

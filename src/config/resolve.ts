@@ -1,7 +1,7 @@
 // flags + environment + one .env file → one validated Config, before any network I/O.
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, errorMessage, fileErrorReason } from '../errors.js';
 import { loadCertificatePem } from '../token/certificate.js';
 import { normaliseAccessToken } from '../token/claims.js';
 import { readInputBytes, readInputFile, readSecret } from './files.js';
@@ -138,7 +138,7 @@ function readCaFile(path: string, cwd: string): string {
   try {
     text = readFileSync(resolvePath(cwd, path), 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read --ca-file ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorMessage(err)}`);
+    throw new ConfigError(`cannot read --ca-file ${path}: ${fileErrorReason(err)}`);
   }
   if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`--ca-file ${path} holds no PEM certificate`);
   return text;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, fileErrorReason } from '../errors.js';
 
 export type Level = 'flag' | 'environment' | 'env-file';
 
@@ -27,7 +27,7 @@ export function loadEnvFile(explicitPath: string | undefined, cwd: string): EnvF
   } catch (err) {
     if (explicitPath === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     const what = explicitPath === undefined ? './.env' : `--env-file ${explicitPath}`;
-    throw new ConfigError(`cannot read ${what}: ${errorMessage(err).replace(/^[A-Z]+: /, '').replace(/, open .*$/, '')}`);
+    throw new ConfigError(`cannot read ${what}: ${fileErrorReason(err)}`);
   }
   // node:util parseEnv follows the same rules as `node --env-file` (quotes, comments, export).
   return { path: explicitPath ?? './.env', vars: parseEnv(text) as Record<string, string> };

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 import { isUserSignIn, type Config } from '../config/types.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError, fileErrorReason } from '../errors.js';
 
 const FORMAT = 'imap-oauth-token-cache/1';
 
@@ -33,7 +33,7 @@ function readCache(path: string, fingerprint: string): string | null {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ConfigError(`cannot read --token-cache ${path}: ${errorMessage(err).replace(/^[A-Z]+: /, '')}`);
+    throw new ConfigError(`cannot read --token-cache ${path}: ${fileErrorReason(err)}`);
   }
   try {
     const file = JSON.parse(text) as CacheFile;
@@ -50,7 +50,7 @@ function writeCache(path: string, fingerprint: string, msal: string): void {
     chmodSync(tmp, 0o600); // mode is masked by umask on create
     renameSync(tmp, path);
   } catch (err) {
-    throw new ConfigError(`cannot write --token-cache ${path}: ${errorMessage(err).replace(/^[A-Z]+: /, '')}`);
+    throw new ConfigError(`cannot write --token-cache ${path}: ${fileErrorReason(err)}`);
   }
 }
 
