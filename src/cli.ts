@@ -37,9 +37,10 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--flow <name>', 'client-credentials (app-only, default), device-code or interactive (a user signs in; --user defaults to that user), refresh-token (reuse that sign-in from --token-cache)')
     .option('--no-browser', 'interactive flow: print the sign-in URL instead of opening a browser')
     .option('--access-token-file <path|->', 'use a ready access token; skips the token request [env IMAP_OAUTH_ACCESS_TOKEN_FILE]')
-    .option('--authority-host <url>', 'identity platform [env IMAP_OAUTH_AUTHORITY_HOST] (default: https://login.microsoftonline.com)')
-    .option('--scope <scope>', 'token scope [env IMAP_OAUTH_SCOPE] (default: https://outlook.office365.com/.default)')
-    .option('--host <host>', 'IMAP host [env IMAP_OAUTH_HOST] (default: outlook.office365.com)')
+    .option('--cloud <name>', 'global, usgov (GCC High), usgov-dod or china (21Vianet): sets authority host, IMAP host and scope [env IMAP_OAUTH_CLOUD] (default: global)')
+    .option('--authority-host <url>', "identity platform [env IMAP_OAUTH_AUTHORITY_HOST] (default: the cloud's, https://login.microsoftonline.com)")
+    .option('--scope <scope>', "token scope [env IMAP_OAUTH_SCOPE] (default: the cloud's, https://outlook.office365.com/.default)")
+    .option('--host <host>', "IMAP host [env IMAP_OAUTH_HOST] (default: the cloud's, outlook.office365.com)")
     .option('--port <n>', 'IMAP port, implicit TLS [env IMAP_OAUTH_PORT] (default: 993)')
     .option('--folder <name>', 'folder to open read-only (default: INBOX)')
     .option('--mech <name>', 'SASL mechanism: xoauth2 (Exchange Online) or oauthbearer (RFC 7628) (default: xoauth2)')
@@ -120,6 +121,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .option('--tenant <id>', 'tenant GUID or verified domain')
     .option('--service-id <guid>', "the Enterprise application's object ID (looked up when omitted)")
     .option('--mailbox <upn>', 'mailbox the app may read (repeatable)', collect)
+    .option('--cloud <name>', 'global (default), usgov (GCC High), usgov-dod or china (21Vianet)')
     .action((opts: Record<string, unknown>) =>
       run(async () => {
         const { runSetup } = await import('./commands/setup.js');

@@ -2,6 +2,7 @@
 // app read mailboxes over IMAP with app-only OAuth 2.0: connect, find the service principal's
 // object ID, New-ServicePrincipal, Add-MailboxPermission per mailbox, then the checks to run after.
 // Nothing is contacted; the same input always gives the same text.
+import { CLOUDS, type CloudName } from '../config/clouds.js';
 import * as v from '../config/validate.js';
 import * as ps from '../diagnose/powershell.js';
 import { ConfigError, errorMessage } from '../errors.js';
@@ -15,6 +16,8 @@ export interface SetupInput {
   /** Object ID of the app's Enterprise application (service principal); looked up when absent. */
   serviceId?: string;
   mailboxes: string[];
+  /** A national cloud: Exchange and Graph PowerShell connect to it, and the test line names it. */
+  cloud?: CloudName;
 }
 
 /** The script variable every Exchange command uses for the service principal. */
@@ -38,8 +41,9 @@ function shellArg(value: string): string {
   return ps.psQuote(value);
 }
 
-function connectExchange(tenant: string | undefined): string {
-  return tenant ? ps.connectCommand(tenant) : 'Connect-ExchangeOnline';
+function connectExchange(tenant: string | undefined, cloud: CloudName | undefined): string {
+  const environment = CLOUDS[cloud ?? 'global'].exchangeEnvironment;
+  return tenant ? ps.connectCommand(tenant, environment) : `Connect-ExchangeOnline${environment ? ` -ExchangeEnvironmentName ${environment}` : ''}`;
 }
 
 function installModule(name: string): string[] {
@@ -53,6 +57,7 @@ function installModule(name: string): string[] {
 
 function serviceIdSection(input: SetupInput): string[] {
   const { clientId, tenant, serviceId } = input;
+  const graphEnvironment = CLOUDS[input.cloud ?? 'global'].graphEnvironment;
   if (serviceId) {
     return [
       "# Step 2 of 5: the object ID of the app's service principal (given with --service-id). It must be",
@@ -68,7 +73,7 @@ function serviceIdSection(input: SetupInput): string[] {
     "# It must be the Enterprise application's Object ID, NOT the App registration's object ID.",
     '# With it, the lookup can be skipped: imap-oauth setup ... --service-id OBJECT-ID',
     ...installModule('Microsoft.Graph.Applications'),
-    `Connect-MgGraph -Scopes 'Application.Read.All'${tenant ? ` -TenantId ${ps.psQuote(tenant)}` : ''}`,
+    `Connect-MgGraph${graphEnvironment ? ` -Environment ${graphEnvironment}` : ''} -Scopes 'Application.Read.All'${tenant ? ` -TenantId ${ps.psQuote(tenant)}` : ''}`,
     `${SERVICE_ID} = ${ps.getMgServicePrincipalId(clientId)}`,
     `if (-not ${SERVICE_ID}) {`,
     `    throw "The app ${clientId} has no Enterprise application (service principal) in this tenant: check the app ID and the tenant, grant admin consent for IMAP.AccessAsApp (see the top of this script), then run this script again."`,
@@ -79,13 +84,15 @@ function serviceIdSection(input: SetupInput): string[] {
 
 /** The whole PowerShell script, ending with a newline. Pure: same input, same text. */
 export function renderSetupScript(input: SetupInput): string {
-  const { clientId, tenant, mailboxes } = input;
+  const { clientId, tenant, mailboxes, cloud } = input;
+  const national = cloud && cloud !== 'global' ? CLOUDS[cloud] : undefined;
   const values = (mailbox: string): ps.PsValues => ({ clientId, servicePrincipalExpr: SERVICE_ID, mailbox });
   const [firstMailbox = '', ...otherMailboxes] = mailboxes;
   const testCommand = [
     'imap-oauth test',
     `--tenant ${tenant ? shellArg(tenant) : '<tenant-id>'}`,
     `--client-id ${shellArg(clientId)}`,
+    ...(national ? [`--cloud ${national.name}`] : []),
     ...mailboxes.map((m) => `--user ${shellArg(m)}`),
   ].join(' ');
 
@@ -94,6 +101,7 @@ export function renderSetupScript(input: SetupInput): string {
     '#',
     `#   App (client) ID:  ${clientId}`,
     `#   Tenant:           ${tenant ?? '(not given: the tenant you sign in to)'}`,
+    ...(national ? [`#   Cloud:            ${national.label}`] : []),
     `#   Mailboxes:        ${firstMailbox}`,
     ...otherMailboxes.map((m) => `#                     ${m}`),
     '#',
@@ -113,7 +121,7 @@ export function renderSetupScript(input: SetupInput): string {
     '',
     '# Step 1 of 5: connect to Exchange Online.',
     ...installModule('ExchangeOnlineManagement'),
-    connectExchange(tenant),
+    connectExchange(tenant, cloud),
     '',
     ...serviceIdSection(input),
     '',
@@ -204,7 +212,10 @@ export function setupInputFromFlags(flags: Record<string, unknown>): SetupInput 
   }
   if (mailboxes.length === 0) throw new ConfigError('missing --mailbox UPN (repeatable): the mailbox the app may read');
 
-  return { clientId, ...(tenant !== undefined && { tenant }), ...(serviceId !== undefined && { serviceId }), mailboxes };
+  const rawCloud = optionalString(flags, 'cloud', '--cloud', 'NAME');
+  const cloud = rawCloud === undefined ? undefined : check('--cloud', rawCloud, v.cloud);
+
+  return { clientId, ...(tenant !== undefined && { tenant }), ...(serviceId !== undefined && { serviceId }), mailboxes, ...(cloud !== undefined && { cloud }) };
 }
 
 /** `imap-oauth setup`: prints the script on stdout. Bad input throws ConfigError (exit 2). */

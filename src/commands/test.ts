@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { runPool } from '../batch/pool.js';
 import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from '../batch/retry.js';
+import { CLOUDS } from '../config/clouds.js';
 import { CREDENTIAL_TEXT, isUserSignIn, type Config } from '../config/types.js';
 import { diagnose, type DiagnosisContext } from '../diagnose/index.js';
 import { ConfigError, fileErrorReason } from '../errors.js';
@@ -98,7 +99,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
     const progress = config.output.progress ? createProgress(users.length) : null;
     const slots: (MailboxResult | undefined)[] = new Array(users.length);
     const context = (user: string, token: TokenReport): DiagnosisContext => ({
-      user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, credential: config.credential.kind, token, now: new Date(),
+      user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, cloud: config.cloud, credential: config.credential.kind, token, now: new Date(),
     });
     const tokenFailure = (user: string, token: TokenReport): MailboxResult => ({
       user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user, token)),
@@ -204,6 +205,7 @@ function describeConfig(config: Config): string[] {
   const cred = config.credential;
   const lines = [
     `credential: ${cred.kind} (${cred.origin})`,
+    `cloud:      ${CLOUDS[config.cloud].label}`,
     `authority:  ${config.authorityHost}/${config.tenant ?? '-'}  client ${config.clientId ?? '-'}  scope ${config.scope}`,
     `imap:       ${config.host}:${config.port} (${config.starttls ? 'STARTTLS' : 'TLS'}${config.insecure ? ', NOT verified' : ', verified'}${config.caPem ? ', extra CA' : ''})  folder ${config.folder}  timeout ${config.timeoutMs / 1000} s`,
   ];

@@ -9,6 +9,7 @@ import { pkcs12ToPem } from '../token/pkcs12.js';
 import { parseUsersFile } from './users-file.js';
 import { LEVELS, Sources, loadEnvFile, type Sourced } from './sources.js';
 import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from './types.js';
+import { CLOUDS, cloudOfAuthority } from './clouds.js';
 import * as v from './validate.js';
 
 export interface ResolveInput {
@@ -29,6 +30,7 @@ export const ENV = {
   tokenFile: 'IMAP_OAUTH_ACCESS_TOKEN_FILE',
   certPassphrase: 'IMAP_OAUTH_CERT_PASSPHRASE',
   certPassphraseFile: 'IMAP_OAUTH_CERT_PASSPHRASE_FILE',
+  cloud: 'IMAP_OAUTH_CLOUD',
   authorityHost: 'IMAP_OAUTH_AUTHORITY_HOST',
   scope: 'IMAP_OAUTH_SCOPE',
   host: 'IMAP_OAUTH_HOST',
@@ -187,10 +189,13 @@ export function resolveConfig(input: ResolveInput): Config {
   // A delegated flow defaults to the signed-in user's own mailbox.
   const delegated = flow !== 'client-credentials';
   const userList = users(sources, flags, cwd, delegated);
+  // A cloud sets sign-in host, IMAP host and scope together; each can still be set on its own.
+  const cloud = CLOUDS[optional(sources, '--cloud', ENV.cloud, 'cloud', v.cloud, 'global')];
   const connection = {
-    authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, DEFAULTS.authorityHost),
-    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, typeof flags.flow === 'string' && flags.flow !== 'client-credentials' ? DEFAULTS.delegatedScope : DEFAULTS.scope),
-    host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, DEFAULTS.host),
+    cloud: cloud.name,
+    authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, cloud.authorityHost),
+    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, delegated ? cloud.delegatedScope : cloud.appScope),
+    host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, cloud.imapHost),
     port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, flags.starttls === true ? 143 : DEFAULTS.port),
     starttls: flags.starttls === true,
     sendX5c: flags.sendX5c === true,
@@ -232,6 +237,11 @@ export function resolveConfig(input: ResolveInput): Config {
   const tenant = needsApp ? required(sources, '--tenant', ENV.tenant, 'tenant', 'ID', v.tenant, why) : givenTenant;
   const clientId = needsApp ? required(sources, '--client-id', ENV.clientId, 'client ID', 'GUID', v.guid, why) : givenClientId;
 
+  // A sign-in host of one cloud with the defaults of another gets tokens Exchange will refuse.
+  const authorityCloud = cloudOfAuthority(connection.authorityHost);
+  if (authorityCloud && authorityCloud.authorityHost !== cloud.authorityHost && !sources.get('--cloud', ENV.cloud)) {
+    warnings.push(`--authority-host ${connection.authorityHost} signs in to ${authorityCloud.label}, but the IMAP host and scope are worldwide ones: add --cloud ${authorityCloud.name}`);
+  }
   const insecure = flags.insecure === true;
   if (insecure) warnings.push('--insecure: the IMAP server certificate is NOT verified; anyone on the path can read the token');
   const noColor = flags.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');

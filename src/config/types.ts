@@ -1,4 +1,5 @@
 import type { LoadedCertificate } from '../token/certificate.js';
+import { CLOUDS, type CloudName } from './clouds.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
@@ -52,6 +53,8 @@ export interface Config {
   tenant?: string;
   clientId?: string;
   credential: Credential;
+  /** The Microsoft 365 cloud whose defaults were used (authority host, IMAP host, scope). */
+  cloud: CloudName;
   authorityHost: string;
   scope: string;
   host: string;
@@ -82,11 +85,12 @@ export interface Config {
 }
 
 export const DEFAULTS = {
-  authorityHost: 'https://login.microsoftonline.com',
-  scope: 'https://outlook.office365.com/.default',
+  /** The worldwide cloud's; --cloud picks another set (clouds.ts). */
+  authorityHost: CLOUDS.global.authorityHost,
+  scope: CLOUDS.global.appScope,
   /** Delegated flows: the signed-in user's own IMAP permission (offline_access is added). */
-  delegatedScope: 'https://outlook.office.com/IMAP.AccessAsUser.All',
-  host: 'outlook.office365.com',
+  delegatedScope: CLOUDS.global.delegatedScope,
+  host: CLOUDS.global.imapHost,
   port: 993,
   folder: 'INBOX',
   timeoutSeconds: 15,

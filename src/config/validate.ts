@@ -1,10 +1,18 @@
 // Validators for configuration values. Each returns the normalised value or throws a plain
 // Error whose message says what was expected; `resolve.ts` adds which value and where to set it.
+import { CLOUD_NAMES, type CloudName } from './clouds.js';
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/i;
 const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
 // Entra ID user principal names allow only these characters (Microsoft's UPN rules).
 const UPN_LOCAL = /^[A-Za-z0-9'._!#^~+-]+$/;
+
+export function cloud(value: string): CloudName {
+  const name = value.trim().toLowerCase();
+  if (!(CLOUD_NAMES as readonly string[]).includes(name)) throw new Error(`expected one of ${CLOUD_NAMES.join(', ')}`);
+  return name as CloudName;
+}
 
 export const GUID_EXAMPLE = '00000000-0000-0000-0000-000000000000';
 

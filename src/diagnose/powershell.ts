@@ -22,8 +22,9 @@ export const psQuote = q;
 
 export const PROPAGATION_NOTE = 'Changes can take up to about 30 minutes to reach the Exchange Online servers: wait, then run the check again.';
 
-export function connectCommand(tenant?: string): string {
-  return `Connect-ExchangeOnline -Organization ${or(tenant, '<tenant-id>')}`;
+/** `exchangeEnvironment`: -ExchangeEnvironmentName of a national cloud (O365USGovGCCHigh, …). */
+export function connectCommand(tenant?: string, exchangeEnvironment?: string): string {
+  return `Connect-ExchangeOnline${exchangeEnvironment ? ` -ExchangeEnvironmentName ${exchangeEnvironment}` : ''} -Organization ${or(tenant, '<tenant-id>')}`;
 }
 
 export function newServicePrincipal(v: PsValues): string {

@@ -1,3 +1,4 @@
+import type { CloudName } from '../config/clouds.js';
 import type { CredentialSource } from '../config/types.js';
 import type { ProbeResult } from '../imap/types.js';
 import type { TokenReport } from '../token/types.js';
@@ -9,6 +10,8 @@ export interface DiagnosisContext {
   tenant?: string;
   clientId?: string;
   scope: string;
+  /** The Microsoft 365 cloud (--cloud); absent means worldwide. Fixes name its hosts and scopes. */
+  cloud?: CloudName;
   credential: CredentialSource;
   token: TokenReport;
   probe?: ProbeResult;

@@ -147,7 +147,7 @@ const AADSTS_CASES: Case[] = [
     name: '90002 tenant not found (typo domain)',
     ctx: ctx({ tenant: 'contoso.onmicrosoft.co', token: serverError(90002) }),
     id: 'aadsts-tenant-not-found',
-    fix: ['contoso.onmicrosoft.co', '--authority-host'],
+    fix: ['contoso.onmicrosoft.co', '--cloud usgov, usgov-dod or china'],
     docs: docsFor(90002),
   },
   {

@@ -1,5 +1,6 @@
 // Token endpoint errors, keyed by AADSTS number. Each entry is data; `aadstsRules` turns the
 // table into rules. Wording follows Microsoft's error reference.
+import { cloudOf } from '../cloud.js';
 import type { DiagnosisContext, Rule } from '../types.js';
 
 interface AadstsEntry {
@@ -77,21 +78,21 @@ const TABLE: AadstsEntry[] = [
     id: 'aadsts-tenant-not-found',
     summary: 'The tenant was not found',
     cause: 'The tenant ID or domain is wrong, or it belongs to another cloud (US Government, China) than the authority host asked.',
-    fix: (ctx) => `Check --tenant (${tenant(ctx)}): use the "Directory (tenant) ID" GUID from the app's Overview page. For a national cloud, set --authority-host (e.g. https://login.microsoftonline.us).`,
+    fix: (ctx) => `Check --tenant (${tenant(ctx)}): use the "Directory (tenant) ID" GUID from the app's Overview page. For a national cloud, add --cloud usgov, usgov-dod or china (now: ${ctx.cloud ?? 'global'}).`,
   },
   {
     codes: [500011],
     id: 'aadsts-resource-not-found',
     summary: 'The resource of the scope does not exist in the tenant',
     cause: 'The scope names a resource (API) that has no service principal in the tenant, usually a typo in the scope.',
-    fix: (ctx) => `Use --scope https://outlook.office365.com/.default (now: ${ctx.scope}; resource ${resourceOf(ctx.scope)}).`,
+    fix: (ctx) => `Use --scope ${cloudOf(ctx).appScope} (now: ${ctx.scope}; resource ${resourceOf(ctx.scope)}).`,
   },
   {
     codes: [1002012, 70011],
     id: 'aadsts-scope-not-default',
     summary: 'The scope must end in /.default for an app-only token',
     cause: 'The client-credentials flow takes no individual permissions in the scope: it grants the application permissions consented in advance, requested as <resource>/.default.',
-    fix: (ctx) => `Use --scope https://outlook.office365.com/.default (now: ${ctx.scope}).`,
+    fix: (ctx) => `Use --scope ${cloudOf(ctx).appScope} (now: ${ctx.scope}).`,
   },
   {
     codes: [53003],

@@ -2,6 +2,7 @@
 // what it will most likely object to.
 import { isUserSignIn } from '../../config/types.js';
 import { isoTime, type TokenClaims } from '../../token/claims.js';
+import { cloudOf } from '../cloud.js';
 import type { DiagnosisContext, Rule } from '../types.js';
 
 export const IMAP_ROLE = 'IMAP.AccessAsApp';
@@ -11,6 +12,8 @@ const EXCHANGE_AUDIENCES = [
   'https://outlook.office365.us', 'https://outlook.office365.us/', 'https://partner.outlook.cn', 'https://outlook.office.de',
 ];
 const SKEW_SECONDS = 300;
+/** `https://host/.default` → `https://host`. */
+const resource = (scope: string) => scope.replace(/\/[^/]*$/, '');
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const claimsOf = (ctx: DiagnosisContext): TokenClaims | undefined => (ctx.token.ok ? ctx.token.claims : undefined);
@@ -30,8 +33,8 @@ export const claimRules: Rule[] = [
     },
     diagnose: (ctx) => ({
       summary: `The token is for ${audiences(claimsOf(ctx)!).join(', ')}, not Exchange Online`,
-      cause: 'Exchange Online only accepts tokens whose audience is https://outlook.office365.com. A Microsoft Graph token (scope https://graph.microsoft.com/.default) does not work for IMAP.',
-      fix: `Request the token with --scope https://outlook.office365.com/.default (now: ${ctx.scope}).`,
+      cause: `Exchange Online only accepts tokens for its own resource (${resource(cloudOf(ctx).appScope)}). A Microsoft Graph token (scope https://graph.microsoft.com/.default) does not work for IMAP.`,
+      fix: `Request the token with --scope ${cloudOf(ctx).appScope} (now: ${ctx.scope}).`,
     }),
   },
   {
@@ -44,7 +47,7 @@ export const claimRules: Rule[] = [
     diagnose: (ctx) => ({
       summary: 'The token is a delegated (user) token, not an app-only token',
       cause: `It carries scp "${claimsOf(ctx)!.scp}", so it acts as the signed-in user; it can open only mailboxes that user may open.`,
-      fix: 'For app-only access use the client-credentials flow (a secret or a certificate, scope https://outlook.office365.com/.default) with the IMAP.AccessAsApp application permission.',
+      fix: `For app-only access use the client-credentials flow (a secret or a certificate, scope ${cloudOf(ctx).appScope}) with the IMAP.AccessAsApp application permission.`,
     }),
   },
   {
@@ -59,7 +62,7 @@ export const claimRules: Rule[] = [
     diagnose: (ctx) => ({
       summary: `The delegated token has no ${IMAP_USER_SCOPE} (scp: ${claimsOf(ctx)!.scp})`,
       cause: 'A signed-in user reaches IMAP only through the delegated permission IMAP.AccessAsUser.All of Office 365 Exchange Online, consented for the app.',
-      fix: `Entra admin center → App registrations → your app → API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Delegated permissions → ${IMAP_USER_SCOPE} → Add (and grant admin consent, or let the user consent). Request the token with --scope https://outlook.office.com/${IMAP_USER_SCOPE} (now: ${ctx.scope}).`,
+      fix: `Entra admin center → App registrations → your app → API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Delegated permissions → ${IMAP_USER_SCOPE} → Add (and grant admin consent, or let the user consent). Request the token with --scope ${cloudOf(ctx).delegatedScope} (now: ${ctx.scope}).`,
     }),
   },
   {

@@ -1,4 +1,5 @@
 // What the IMAP exchange shows, stage by stage.
+import { cloudOf, exchangeName } from '../cloud.js';
 import * as ps from '../powershell.js';
 import type { DiagnosisContext, Rule } from '../types.js';
 import { claimsLookGood } from './claims.js';
@@ -57,7 +58,7 @@ export const imapRules: Rule[] = [
     diagnose: (ctx) => ({
       summary: `${target(ctx)} does not speak IMAP: its first line is not an IMAP greeting`,
       cause: `An IMAP server starts with "* OK …"; this one sent "${ev(ctx)!.notImap!.firstLine}". --host or --port names another service (or a proxy that is not passing IMAP through).`,
-      fix: `Exchange Online: --host outlook.office365.com --port 993 (IMAP over TLS). Check what listens there: openssl s_client -connect ${target(ctx)} -quiet`,
+      fix: `${exchangeName(ctx)}: --host ${cloudOf(ctx).imapHost} --port 993 (IMAP over TLS). Check what listens there: openssl s_client -connect ${target(ctx)} -quiet`,
     }),
   },
   {
@@ -68,7 +69,7 @@ export const imapRules: Rule[] = [
     diagnose: (ctx) => ({
       summary: `The host name ${ctx.host} does not resolve`,
       cause: 'DNS has no address for it: a typo in --host, or no working DNS on this machine.',
-      fix: `Check --host (Exchange Online: outlook.office365.com) and try: nslookup ${ctx.host}`,
+      fix: `Check --host (${exchangeName(ctx)}: ${cloudOf(ctx).imapHost}) and try: nslookup ${ctx.host}`,
     }),
   },
   {
@@ -94,7 +95,7 @@ export const imapRules: Rule[] = [
         summary: `TLS verification failed: ${TLS_TEXT[f.code] ?? f.code}`,
         cause: `The certificate could not be trusted (${f.code}).${peer} A TLS-inspecting proxy or a wrong --host are the usual reasons.`,
         fix: f.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-          ? `Use the host name the certificate is issued for (Exchange Online: outlook.office365.com).`
+          ? `Use the host name the certificate is issued for (${exchangeName(ctx)}: ${cloudOf(ctx).imapHost}).`
           : 'If a corporate proxy re-signs TLS, pass its CA with --ca-file PATH. (--insecure skips verification and exposes the token: for a lab only.)',
       };
     },
@@ -139,11 +140,11 @@ export const imapRules: Rule[] = [
         summary: `The connection failed in the ${stage} stage: ${ev(ctx)!.errorMessage ?? 'connection lost'}`,
         cause: cause[stage] ?? 'The connection was closed without an answer.',
         fix: stage === 'connect' || stage === 'capability'
-          ? 'Exchange Online: --host outlook.office365.com --port 993. Run again with --verbose to see the whole exchange.'
+          ? `${exchangeName(ctx)}: --host ${cloudOf(ctx).imapHost} --port 993. Run again with --verbose to see the whole exchange.`
           : lines(
             'Run again (--retries N retries dropped connections).',
             `If it happens every time, look for a firewall or proxy between this machine and ${ctx.host} that inspects IMAP or limits line length, and try from another network.`,
-            'Exchange Online is --host outlook.office365.com --port 993.',
+            `${exchangeName(ctx)} is --host ${cloudOf(ctx).imapHost} --port 993.`,
           ),
       };
     },
@@ -162,7 +163,7 @@ export const imapRules: Rule[] = [
         cause: `Its capabilities: ${(ev(ctx)!.capabilities ?? []).join(' ') || 'none'}. This server does not accept ${mech} for IMAP, or this is not Exchange Online (which offers XOAUTH2).`,
         fix: offers.includes(`AUTH=${other}`)
           ? `It offers ${other}: run again with --mech ${other.toLowerCase()}.`
-          : "Point --host at outlook.office365.com (or your cloud's IMAP host). For Exchange Server on-premises, OAuth for IMAP needs hybrid modern authentication.",
+          : `Point --host at ${cloudOf(ctx).imapHost} (${exchangeName(ctx)}). For Exchange Server on-premises, OAuth for IMAP needs hybrid modern authentication.`,
       };
     },
   },
@@ -206,7 +207,7 @@ export const imapRules: Rule[] = [
         cause: "The token is valid for Exchange Online and has IMAP.AccessAsApp, so the refusal is on the Exchange side: the app's service principal is not registered in Exchange Online, or it was registered with the App registration's object ID instead of the Enterprise application's, or it has no permission on this mailbox.",
         fix: lines(
           'In Exchange Online PowerShell:',
-          `  ${ps.connectCommand(v.tenant)}`,
+          `  ${ps.connectCommand(v.tenant, cloudOf(ctx).exchangeEnvironment)}`,
           `  ${ps.getServicePrincipal(v)}`,
           `  ${ps.newServicePrincipal(v)}`,
           `  ${ps.addMailboxPermission(v)}`,
@@ -243,7 +244,7 @@ export const imapRules: Rule[] = [
         cause: `AUTHENTICATE succeeded, so the app is known to Exchange; the mailbox is the problem: the service principal has no FullAccess on ${ctx.user}, IMAP is disabled for that mailbox, or ${ctx.user} is not the mailbox's address (user= must name an existing mailbox).`,
         fix: lines(
           'In Exchange Online PowerShell:',
-          `  ${ps.connectCommand(v.tenant)}`,
+          `  ${ps.connectCommand(v.tenant, cloudOf(ctx).exchangeEnvironment)}`,
           `  ${ps.addMailboxPermission(v)}`,
           `  ${ps.getMailboxPermission(v)}`,
           `  ${ps.getCasMailboxImap(ctx.user)}`,
