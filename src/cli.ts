@@ -47,6 +47,7 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--timeout <seconds>', 'deadline for each network step (default: 15)')
     .option('--starttls', 'plain IMAP upgraded with STARTTLS (default port 143) instead of implicit TLS')
     .option('--ca-file <path>', 'trust this CA (PEM) in addition to the system ones')
+    .option('--connect-to <rule>', 'HOST:PORT:ADDR:PORT2: connect to ADDR:PORT2 instead of HOST:PORT, TLS still verifying HOST (as curl; repeatable)', collect)
     .option('--insecure', 'do not verify the IMAP server certificate (lab use only)')
     .option('--env-file <path>', 'read settings from this file instead of ./.env');
 }

@@ -48,7 +48,7 @@ async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: Acqu
 }
 
 async function probeWithRetries(config: Config, user: string, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal): Promise<ProbeResult> {
-  const target = { user, host: config.host, port: config.port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose };
+  const target = { user, host: config.host, port: config.port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo };
   let probe = await probeMailbox(target, token, redactor, signal);
   for (let attempt = 0; attempt < config.retries && !probe.ok && isTransientProbeFailure(probe.evidence) && !signal.aborted; attempt++) {
     await sleep(backoffMs(attempt), signal);
@@ -209,6 +209,7 @@ function describeConfig(config: Config): string[] {
     `authority:  ${config.authorityHost}/${config.tenant ?? '-'}  client ${config.clientId ?? '-'}  scope ${config.scope}`,
     `imap:       ${config.host}:${config.port} (${config.starttls ? 'STARTTLS' : 'TLS'}${config.insecure ? ', NOT verified' : ', verified'}${config.caPem ? ', extra CA' : ''})  folder ${config.folder}  timeout ${config.timeoutMs / 1000} s`,
   ];
+  for (const r of config.connectTo) lines.push(`connect-to: ${r.host ?? '*'}:${r.port ?? '*'} → ${r.toHost ?? '(same host)'}:${r.toPort ?? '(same port)'}`);
   if (config.users.length > 1) lines.push(`mailboxes:  ${config.users.length}, ${config.concurrency} at once${config.retries ? `, ${config.retries} retries for transient failures` : ''}`);
   if (cred.kind === 'certificate') {
     const c = cred.certificate;

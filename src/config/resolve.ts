@@ -10,6 +10,7 @@ import { parseUsersFile } from './users-file.js';
 import { LEVELS, Sources, loadEnvFile, type Sourced } from './sources.js';
 import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from './types.js';
 import { CLOUDS, cloudOfAuthority } from './clouds.js';
+import { parseConnectTo, type ConnectTo } from './connect-to.js';
 import * as v from './validate.js';
 
 export interface ResolveInput {
@@ -178,6 +179,11 @@ function users(sources: Sources, flags: Record<string, unknown>, cwd: string, op
   return [...seen.values()];
 }
 
+function connectToRules(value: unknown): ConnectTo[] {
+  const list = Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
+  return list.map((rule) => validated({ value: rule, level: 'flag', origin: '--connect-to' }, parseConnectTo, '--connect-to rule'));
+}
+
 export function resolveConfig(input: ResolveInput): Config {
   const { flags, env, cwd } = input;
   const envFile = loadEnvFile(typeof flags.envFile === 'string' ? flags.envFile : undefined, cwd);
@@ -204,6 +210,7 @@ export function resolveConfig(input: ResolveInput): Config {
     concurrency: optional(sources, '--concurrency', null, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),
     retries: optional(sources, '--retries', null, 'retries', v.intInRange(0, LIMITS.retries), DEFAULTS.retries),
     mech: optional(sources, '--mech', null, 'mechanism', v.mechanism, 'XOAUTH2' as const),
+    connectTo: connectToRules(flags.connectTo),
   };
   const givenTenant = optional(sources, '--tenant', ENV.tenant, 'tenant', v.tenant, undefined);
   const givenClientId = optional(sources, '--client-id', ENV.clientId, 'client ID', v.guid, undefined);

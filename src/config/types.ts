@@ -1,5 +1,6 @@
 import type { LoadedCertificate } from '../token/certificate.js';
 import { CLOUDS, type CloudName } from './clouds.js';
+import type { ConnectTo } from './connect-to.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
@@ -67,6 +68,8 @@ export interface Config {
   insecure: boolean;
   /** Put the certificate in the client assertion (x5c), for subject name / issuer authentication. */
   sendX5c: boolean;
+  /** --connect-to: open connections elsewhere than the host named (TLS still verifies the name). */
+  connectTo: ConnectTo[];
   /** Plain IMAP upgraded with STARTTLS (port 143) instead of implicit TLS. */
   starttls: boolean;
   /** SASL mechanism: XOAUTH2 (what Exchange Online offers) or OAUTHBEARER (RFC 7628). */

@@ -3,6 +3,7 @@
 // evidence the diagnosis rules read.
 import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
+import { routeFor, type ConnectTo } from '../config/connect-to.js';
 import type { Config } from '../config/types.js';
 import type { Redactor } from '../redact.js';
 import { trustContext } from '../tls-trust.js';
@@ -14,6 +15,8 @@ import type { ProbeEvidence, ProbeResult, StageName, StageResult } from './types
 
 /** One mailbox on one server, with the run's connection settings. */
 export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'folder' | 'timeoutMs' | 'caPem' | 'insecure'> & {
+  /** --connect-to rules: where to connect for host:port (TLS still verifies `host`). */
+  connectTo?: readonly ConnectTo[];
   mech?: Config['mech'];
   starttls?: boolean;
   /** --verbose: wait for the LOGOUT reply so the transcript shows the whole exchange. */
@@ -120,11 +123,12 @@ export async function probeMailbox(
     client?.close();
   });
   const servername = isIP(target.host) ? undefined : target.host;
+  const address = routeFor(target.host, target.port, target.connectTo ?? []);
 
   client = new ProbeClient(
     {
-      host: target.host,
-      port: target.port,
+      host: address.host,
+      port: address.port,
       // Implicit TLS, or plain IMAP upgraded with STARTTLS (required: never a clear-text login).
       secure: !target.starttls,
       ...(target.starttls ? { doSTARTTLS: true } : {}),
@@ -212,7 +216,7 @@ export async function probeMailbox(
   } catch (err) {
     fail(err);
     if (isTlsVerifyError(evidence.errorCode) && !target.starttls) {
-      evidence.tlsFailure = { code: evidence.errorCode!, peer: await fetchPeerCertificate(target.host, target.port, servername, target.timeoutMs) };
+      evidence.tlsFailure = { code: evidence.errorCode!, peer: await fetchPeerCertificate(address.host, address.port, servername, target.timeoutMs) };
     }
     return finish();
   }

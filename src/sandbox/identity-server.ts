@@ -52,6 +52,13 @@ export interface IdentityServerOptions {
   refreshTokenLifetimeSeconds?: number;
   /** How long an authorization code can be redeemed (Entra: 10 minutes); default 600. */
   authorizationCodeLifetimeSeconds?: number;
+  /**
+   * Host names this stand-in answers as besides its own address, e.g. 'login.microsoftonline.us' for
+   * a national cloud reached with --connect-to: client assertions may name them in their audience.
+   */
+  names?: string[];
+  /** Exchange Online's resource URIs in this cloud; default the worldwide ones (outlook.office365.com, outlook.office.com). */
+  exchangeResources?: string[];
 }
 /** The signed-in user that approves a device code. */
 export interface SandboxUser {
@@ -67,6 +74,8 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   form?: Record<string, string>;
+  /** The Host header: the name the client asked for. */
+  host?: string;
   at: number;
 }
 export interface IdentityServer {
@@ -376,14 +385,17 @@ interface Reply {
 
 const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
-/** Resource identifiers this sandbox knows, keyed by lower-case identifier URI or app ID. */
-const RESOURCES = new Map<string, { appId: string; exchange: boolean }>([
-  ['https://outlook.office365.com', { appId: EXCHANGE_APP_ID, exchange: true }],
-  ['https://outlook.office.com', { appId: EXCHANGE_APP_ID, exchange: true }],
-  [EXCHANGE_APP_ID, { appId: EXCHANGE_APP_ID, exchange: true }],
-  ['https://graph.microsoft.com', { appId: GRAPH_APP_ID, exchange: false }],
-  [GRAPH_APP_ID, { appId: GRAPH_APP_ID, exchange: false }],
-]);
+type KnownResources = Map<string, { appId: string; exchange: boolean }>;
+const WORLDWIDE_EXCHANGE = ['https://outlook.office365.com', 'https://outlook.office.com'];
+/** Resource identifiers a stand-in knows, keyed by lower-case identifier URI or app ID. */
+function knownResources(exchange: readonly string[] = WORLDWIDE_EXCHANGE): KnownResources {
+  return new Map([
+    ...exchange.map((uri) => [uri.toLowerCase().replace(/\/+$/, ''), { appId: EXCHANGE_APP_ID, exchange: true }] as const),
+    [EXCHANGE_APP_ID, { appId: EXCHANGE_APP_ID, exchange: true }],
+    ['https://graph.microsoft.com', { appId: GRAPH_APP_ID, exchange: false }],
+    [GRAPH_APP_ID, { appId: GRAPH_APP_ID, exchange: false }],
+  ]);
+}
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 // RFC 8628's URN, and the short form MSAL sends; Entra takes both.
 const DEVICE_CODE_GRANTS = new Set(['urn:ietf:params:oauth:grant-type:device_code', 'device_code']);
@@ -452,7 +464,7 @@ interface DeviceCode {
  * Delegated scopes as Entra reads them: OIDC scopes apart, every other scope `<resource>/<permission>`
  * (a bare permission means Microsoft Graph), all for one resource.
  */
-function parseDelegatedScopes(scope: string | undefined, tenant: SandboxTenant) {
+function parseDelegatedScopes(scope: string | undefined, tenant: SandboxTenant, resources: KnownResources) {
   const all = scope?.trim() ? scope.trim().split(/\s+/) : [];
   if (all.length === 0) throw new Aadsts(900144, { parameter: 'scope' });
   const oidc = all.filter((s) => OIDC_SCOPES.has(s.toLowerCase())).map((s) => s.toLowerCase());
@@ -470,7 +482,7 @@ function parseDelegatedScopes(scope: string | undefined, tenant: SandboxTenant) 
     resource = 'https://graph.microsoft.com';
     permissions.push('User.Read');
   }
-  const known = RESOURCES.get(resource.toLowerCase());
+  const known = resources.get(resource.toLowerCase());
   if (!known) throw new Aadsts(500011, { resource, tenant: tenant.domains[0] ?? tenant.id });
   return { resource, known, permissions, oidc, granted: [...permissions.map((p) => `${resource}/${p}`), ...oidc] };
 }
@@ -583,6 +595,8 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   let interactiveUser: Required<SandboxUser> | null = null;
   let base = '';
   let port = 0;
+  const resources = knownResources(opts.exchangeResources);
+  const names = (opts.names ?? []).map((n) => n.toLowerCase());
   const lifetime = opts.tokenLifetimeSeconds ?? 3599;
   const skew = opts.clockSkewSeconds ?? 0;
   const signingKey = createPublicKey(opts.signingKey.privateKeyPem).export({ format: 'jwk' });
@@ -660,7 +674,9 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   }
 
   const isOwnHost = (u: URL) =>
-    u.protocol === 'https:' && Number(u.port) === port && ['localhost', '127.0.0.1', opts.host ?? '127.0.0.1'].includes(u.hostname);
+    u.protocol === 'https:' &&
+    ((Number(u.port) === port && ['localhost', '127.0.0.1', opts.host ?? '127.0.0.1'].includes(u.hostname)) ||
+      (names.includes(u.hostname) && (u.port === '' || Number(u.port) === port)));
 
   /** The assertion's audience must be this tenant's token endpoint (v2 or v1), as Entra's "realm" check. */
   function audienceMatches(aud: unknown, tenant: SandboxTenant): boolean {
@@ -752,7 +768,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   function deviceCodeReply(seg: string, form: Record<string, string>, correlationId?: string): Reply {
     try {
       const { tenant, app } = findTenantAndApp(seg, form);
-      const scopes = parseDelegatedScopes(form['scope'], tenant);
+      const scopes = parseDelegatedScopes(form['scope'], tenant, resources);
       const expiresIn = opts.deviceCodeExpiresSeconds ?? 900;
       const rec: DeviceCode = {
         deviceCode: `DAQABIQEAAAB${randomBytes(96).toString('base64url')}`,
@@ -836,7 +852,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     if (rec.revoked || Date.now() > rec.issuedAt + refreshLifetime * 1000) {
       throw new Aadsts(700082, { refreshToken: { issuedAt: new Date(rec.issuedAt), maxInactiveSeconds: refreshLifetime } });
     }
-    const scopes = parseDelegatedScopes(form['scope'], tenant);
+    const scopes = parseDelegatedScopes(form['scope'], tenant, resources);
     return issueUserTokens({ tenant, app, scopes, user: rec.user }, appidacr, form['client_info'] === '1');
   }
 
@@ -873,7 +889,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       const challenge = query['code_challenge'];
       const method = query['code_challenge_method'] ?? (challenge ? 'plain' : undefined);
       if (method !== undefined && method !== 'S256' && method !== 'plain') throw new Aadsts(900144, { parameter: 'code_challenge_method' });
-      const scopes = parseDelegatedScopes(query['scope'], tenant);
+      const scopes = parseDelegatedScopes(query['scope'], tenant, resources);
       const user = interactiveUser;
       if (!user) throw new Aadsts(query['prompt'] === 'none' ? 50058 : 65004);
       const code = `1.AXkA${randomBytes(192).toString('base64url')}`;
@@ -919,7 +935,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       const derived = rec.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
       if (!verifier || derived !== rec.codeChallenge) throw new Aadsts(501481);
     }
-    const scopes = form['scope']?.trim() ? parseDelegatedScopes(form['scope'], tenant) : rec.scopes;
+    const scopes = form['scope']?.trim() ? parseDelegatedScopes(form['scope'], tenant, resources) : rec.scopes;
     rec.redeemed = true;
     const grant: DelegatedGrant = { tenant, app, scopes, user: rec.user, ...(rec.nonce ? { nonce: rec.nonce } : {}) };
     return issueUserTokens(grant, appidacr, form['client_info'] === '1');
@@ -1025,7 +1041,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     const only = scopes[0] ?? '';
     if (!only.endsWith('/.default')) throw new Aadsts(1002012, { scope: only });
     const resource = only.slice(0, -'/.default'.length).replace(/\/+$/, '');
-    const known = RESOURCES.get(resource.toLowerCase());
+    const known = resources.get(resource.toLowerCase());
     if (!known) throw new Aadsts(500011, { resource, tenant: tenantName(tenant) });
     return { tenant, app, appidacr, resource, known };
   }
@@ -1089,7 +1105,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', base);
     const query = Object.fromEntries(url.searchParams);
-    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, at: Date.now() };
+    const record: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname, query, ...(req.headers.host ? { host: req.headers.host } : {}), at: Date.now() };
     requests.push(record);
     const header = req.headers['client-request-id'];
     const correlationId = query['client-request-id'] ?? (typeof header === 'string' ? header : undefined);

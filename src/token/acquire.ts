@@ -69,6 +69,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
   const networkClient = createNetworkClient({
     timeoutMs: config.timeoutMs,
     caPem: config.caPem,
+    connectTo: config.connectTo,
     onRequest: () => requests++,
     onNetworkError: (m) => (networkError = m),
     networkError: (m) => new AuthError('network_error', m, m),

@@ -1,6 +1,7 @@
 // MSAL's own HTTP client (global fetch) has no timeout and cannot be given a CA. This one is
 // node:https with a hard deadline per request and the run's trust store.
 import { request } from 'node:https';
+import { routeFor, type ConnectTo } from '../config/connect-to.js';
 import { trustContext } from '../tls-trust.js';
 // Types only: MSAL itself is loaded lazily by acquire.ts, and hands its error class in.
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
@@ -9,6 +10,8 @@ export interface NetworkClientOptions {
   timeoutMs: number;
   /** Extra CA certificates (PEM), added to the system roots. */
   caPem?: string;
+  /** --connect-to rules: where to connect for a host (TLS and the Host header still name it). */
+  connectTo?: readonly ConnectTo[];
   /** Called once per HTTP request, e.g. to count token requests. */
   onRequest?: (method: string, url: string) => void;
   /** Called with every reply, as MSAL will see it. */
@@ -28,10 +31,20 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
     opts.onRequest?.(method, url);
     return new Promise((resolve, reject) => {
       const body = options?.body;
+      const target = new URL(url);
+      const port = Number(target.port || 443);
+      const address = routeFor(target.hostname, port, opts.connectTo ?? []);
+      const moved = address.host !== target.hostname || address.port !== port;
       const req = request(url, {
         method,
-        headers: { ...options?.headers, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) },
+        headers: {
+          ...options?.headers,
+          ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}),
+          ...(moved ? { host: target.host } : {}),
+        },
         ...(secureContext ? { secureContext } : {}),
+        // Elsewhere by --connect-to: the Host header and TLS (SNI, verification) keep the URL's name.
+        ...(moved ? { hostname: address.host, port: address.port, servername: target.hostname } : {}),
       });
       // One deadline for the whole request (connect, TLS, reply); an idle timer of the same length
       // could never fire first.

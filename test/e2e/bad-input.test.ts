@@ -48,6 +48,8 @@ describe('bad input → one line, exit 2, no stack trace', () => {
     ['client ID not a GUID', () => ['test', '--user', 'a@contoso.com', '--tenant', TENANT, '--client-id', 'my-app'], /expected a GUID/],
     ['http authority', () => [...base, '--authority-host', 'http://login.example'], /https/],
     ['timeout out of range', () => [...base, '--timeout', '0'], /seconds/],
+    ['unknown cloud', () => [...base, '--cloud', 'germany'], /invalid cloud "germany" \(from --cloud\): expected one of global, usgov, usgov-dod, china/],
+    ['connect-to with three fields', () => [...base, '--connect-to', 'outlook.office365.com:993:127.0.0.1'], /invalid --connect-to rule .*expected HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT/],
   ];
   if (process.getuid?.() !== 0) cases.push(['unreadable file', () => [...base, '--client-secret-file', join(dir, 'unreadable.txt')], /permission denied/]);
 
