@@ -37,6 +37,7 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--flow <name>', 'client-credentials (app-only, default), device-code or interactive (a user signs in; --user defaults to that user), refresh-token (reuse that sign-in from --token-cache)')
     .option('--no-browser', 'interactive flow: print the sign-in URL instead of opening a browser')
     .option('--access-token-file <path|->', 'use a ready access token; skips the token request [env IMAP_OAUTH_ACCESS_TOKEN_FILE]')
+    .option('--auth-mode <mode>', 'entra (Microsoft 365, default) or generic: a ready token (--access-token-file, JWT or opaque) for any IMAP server, e.g. Gmail [env IMAP_OAUTH_AUTH_MODE]')
     .option('--cloud <name>', 'global, usgov (GCC High), usgov-dod or china (21Vianet): sets authority host, IMAP host and scope [env IMAP_OAUTH_CLOUD] (default: global)')
     .option('--authority-host <url>', "identity platform [env IMAP_OAUTH_AUTHORITY_HOST] (default: the cloud's, https://login.microsoftonline.com)")
     .option('--scope <scope>', "token scope [env IMAP_OAUTH_SCOPE] (default: the cloud's, https://outlook.office365.com/.default)")

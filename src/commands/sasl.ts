@@ -75,29 +75,11 @@ function stringFlag(flags: Record<string, unknown>, name: string): string | unde
  */
 export function tokenFromFileText(raw: string, where: string): string {
   try {
-    return normaliseAccessToken(raw);
+    // Any bearer token: encoding one is what the command is for, JWT or not.
+    return normaliseAccessToken(raw, { opaque: true });
   } catch (err) {
-    const reason = errorMessage(err);
-    if (!reason.startsWith('is not a JWT')) throw new ConfigError(`the access token in ${where} ${reason}`);
+    throw new ConfigError(`the access token in ${where} ${errorMessage(err)}`);
   }
-  let text = raw.trim();
-  if (text.startsWith('{')) {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new ConfigError(`the access token in ${where} looks like JSON but does not parse: expected the token, "Bearer <token>" or the token endpoint's JSON reply`);
-    }
-    const token = (json as { access_token?: unknown } | null)?.access_token;
-    if (typeof token !== 'string') throw new ConfigError(`the access token in ${where} is JSON without an "access_token" string`);
-    text = token.trim();
-  }
-  text = text.replace(/^Bearer\s+/i, '');
-  if (!text) throw new ConfigError(`the access token in ${where} is empty`);
-  if (/[\s\x00-\x1f\x7f]/.test(text)) {
-    throw new ConfigError(`the access token in ${where} contains spaces, line breaks or control characters: expected only the token`);
-  }
-  return text;
 }
 
 function checked<T>(value: string, check: (v: string) => T, flag: string): T {

@@ -99,7 +99,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
     const progress = config.output.progress ? createProgress(users.length) : null;
     const slots: (MailboxResult | undefined)[] = new Array(users.length);
     const context = (user: string, token: TokenReport): DiagnosisContext => ({
-      user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, cloud: config.cloud, credential: config.credential.kind, token, now: new Date(),
+      user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, cloud: config.cloud, authMode: config.authMode, credential: config.credential.kind, token, now: new Date(),
     });
     const tokenFailure = (user: string, token: TokenReport): MailboxResult => ({
       user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user, token)),
@@ -205,8 +205,9 @@ function describeConfig(config: Config): string[] {
   const cred = config.credential;
   const lines = [
     `credential: ${cred.kind} (${cred.origin})`,
-    `cloud:      ${CLOUDS[config.cloud].label}`,
-    `authority:  ${config.authorityHost}/${config.tenant ?? '-'}  client ${config.clientId ?? '-'}  scope ${config.scope}`,
+    ...(config.authMode === 'generic'
+      ? ['server:     any IMAP server, a ready token (--auth-mode generic): no Microsoft-specific checks']
+      : [`cloud:      ${CLOUDS[config.cloud].label}`, `authority:  ${config.authorityHost}/${config.tenant ?? '-'}  client ${config.clientId ?? '-'}  scope ${config.scope}`]),
     `imap:       ${config.host}:${config.port} (${config.starttls ? 'STARTTLS' : 'TLS'}${config.insecure ? ', NOT verified' : ', verified'}${config.caPem ? ', extra CA' : ''})  folder ${config.folder}  timeout ${config.timeoutMs / 1000} s`,
   ];
   for (const r of config.connectTo) lines.push(`connect-to: ${r.host ?? '*'}:${r.port ?? '*'} → ${r.toHost ?? '(same host)'}:${r.toPort ?? '(same port)'}`);

@@ -32,6 +32,7 @@ export const ENV = {
   certPassphrase: 'IMAP_OAUTH_CERT_PASSPHRASE',
   certPassphraseFile: 'IMAP_OAUTH_CERT_PASSPHRASE_FILE',
   cloud: 'IMAP_OAUTH_CLOUD',
+  authMode: 'IMAP_OAUTH_AUTH_MODE',
   authorityHost: 'IMAP_OAUTH_AUTHORITY_HOST',
   scope: 'IMAP_OAUTH_SCOPE',
   host: 'IMAP_OAUTH_HOST',
@@ -103,7 +104,7 @@ function certPassphrase(sources: Sources, cwd: string): string | undefined {
   return sources.get(null, ENV.certPassphrase)?.value;
 }
 
-function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources): Credential {
+function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources, authMode: v.AuthMode): Credential {
   const origin = c.found.origin;
   switch (c.kind) {
     case 'client-secret': {
@@ -127,10 +128,12 @@ function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources): 
     case 'access-token-file': {
       const raw = readInputFile(c.found.value, origin, cwd);
       try {
-        return { kind: 'access-token-file', token: normaliseAccessToken(raw), path: c.found.value, origin };
+        return { kind: 'access-token-file', token: normaliseAccessToken(raw, { opaque: authMode === 'generic' }), path: c.found.value, origin };
       } catch (err) {
         const where = c.found.value === '-' ? 'standard input' : c.found.value;
-        throw new ConfigError(`the access token in ${where} (${origin}) ${errorMessage(err)}`);
+        const reason = errorMessage(err);
+        const hint = reason.startsWith('is not a JWT') ? ': Microsoft 365 access tokens are JWTs; for a server with opaque tokens (Gmail) add --auth-mode generic' : '';
+        throw new ConfigError(`the access token in ${where} (${origin}) ${reason}${hint}`);
       }
     }
   }
@@ -179,6 +182,13 @@ function users(sources: Sources, flags: Record<string, unknown>, cwd: string, op
   return [...seen.values()];
 }
 
+/** --auth-mode generic is a ready token for any server: Microsoft's sign-in settings do not apply. */
+function checkGeneric(sources: Sources, flow: string): void {
+  if (flow !== 'client-credentials') throw new ConfigError(`--flow ${flow} signs in to Microsoft Entra ID: it cannot be combined with --auth-mode generic (which tests a ready token)`);
+  const cloud = sources.get('--cloud', ENV.cloud);
+  if (cloud) throw new ConfigError(`${cloud.origin} names a Microsoft 365 cloud: it cannot be combined with --auth-mode generic (give --host instead)`);
+}
+
 function connectToRules(value: unknown): ConnectTo[] {
   const list = Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
   return list.map((rule) => validated({ value: rule, level: 'flag', origin: '--connect-to' }, parseConnectTo, '--connect-to rule'));
@@ -191,7 +201,9 @@ export function resolveConfig(input: ResolveInput): Config {
   const warnings: string[] = [];
 
   // What was typed is checked before what is missing: a malformed value is the likelier typo.
+  const authMode = optional(sources, '--auth-mode', ENV.authMode, 'auth mode', v.authMode, 'entra');
   const flow = optional(sources, '--flow', null, 'flow', v.flow, 'client-credentials' as const);
+  if (authMode === 'generic') checkGeneric(sources, flow);
   // A delegated flow defaults to the signed-in user's own mailbox.
   const delegated = flow !== 'client-credentials';
   const userList = users(sources, flags, cwd, delegated);
@@ -201,7 +213,9 @@ export function resolveConfig(input: ResolveInput): Config {
     cloud: cloud.name,
     authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, cloud.authorityHost),
     scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, delegated ? cloud.delegatedScope : cloud.appScope),
-    host: optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, cloud.imapHost),
+    host: authMode === 'generic'
+      ? required(sources, '--host', ENV.host, 'IMAP host', 'HOST', v.hostname, ' (--auth-mode generic has no default server; Gmail: imap.gmail.com)')
+      : optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, cloud.imapHost),
     port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, flags.starttls === true ? 143 : DEFAULTS.port),
     starttls: flags.starttls === true,
     sendX5c: flags.sendX5c === true,
@@ -232,12 +246,15 @@ export function resolveConfig(input: ResolveInput): Config {
       : { kind: 'refresh-token', origin };
   } else {
     const picked = pickCredential(sources);
+    if (authMode === 'generic' && picked?.kind !== 'access-token-file') {
+      throw new ConfigError(`--auth-mode generic tests a ready token: pass --access-token-file PATH|- (or set ${ENV.tokenFile})${picked ? `, not ${picked.found.origin}` : ''}`);
+    }
     if (!picked) {
       throw new ConfigError(
         `missing credential: set ${ENV.secret}, or pass --client-secret-file PATH|-, --cert PATH or --access-token-file PATH|- (or --flow device-code to sign a user in)`,
       );
     }
-    credential = loadCredential(picked, cwd, sources);
+    credential = loadCredential(picked, cwd, sources, authMode);
   }
   const needsApp = credential.kind !== 'access-token-file';
   const why = needsApp ? ` (needed to request a token with ${CREDENTIAL_TEXT[credential.kind]})` : '';
@@ -256,6 +273,7 @@ export function resolveConfig(input: ResolveInput): Config {
 
   return {
     users: userList,
+    authMode,
     tenant,
     clientId,
     credential,

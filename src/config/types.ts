@@ -1,6 +1,7 @@
 import type { LoadedCertificate } from '../token/certificate.js';
 import { CLOUDS, type CloudName } from './clouds.js';
 import type { ConnectTo } from './connect-to.js';
+import type { AuthMode } from './validate.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
@@ -54,6 +55,8 @@ export interface Config {
   tenant?: string;
   clientId?: string;
   credential: Credential;
+  /** entra (Microsoft 365, the default) or generic: a ready, possibly opaque, token for any IMAP server. */
+  authMode: AuthMode;
   /** The Microsoft 365 cloud whose defaults were used (authority host, IMAP host, scope). */
   cloud: CloudName;
   authorityHost: string;

@@ -105,6 +105,17 @@ export function flow(value: string): Flow {
   return found;
 }
 
+export const AUTH_MODES = ['entra', 'generic'] as const;
+/** entra: Microsoft 365 (Entra ID tokens, Exchange Online); generic: a ready token for any IMAP server. */
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+export function authMode(value: string): AuthMode {
+  const v = value.trim().toLowerCase();
+  const found = AUTH_MODES.find((m) => m === v);
+  if (!found) throw new Error(`expected ${AUTH_MODES.join(' or ')}`);
+  return found;
+}
+
 export function mechanism(value: string): 'XOAUTH2' | 'OAUTHBEARER' {
   const v = value.trim().toUpperCase();
   if (v !== 'XOAUTH2' && v !== 'OAUTHBEARER') throw new Error('expected xoauth2 or oauthbearer');

@@ -7,3 +7,13 @@ export const cloudOf = (ctx: Pick<DiagnosisContext, 'cloud'>): Cloud => CLOUDS[c
 /** "Exchange Online" or, in a national cloud, "Exchange Online (Microsoft 365 GCC High …)". */
 export const exchangeName = (ctx: Pick<DiagnosisContext, 'cloud'>): string =>
   ctx.cloud && ctx.cloud !== 'global' ? `Exchange Online (${cloudOf(ctx).label})` : 'Exchange Online';
+
+/** Where the IMAP server should be, for a fix: the cloud's Exchange Online, or any server's usual port. */
+export const imapServerHint = (ctx: Pick<DiagnosisContext, 'cloud' | 'authMode'>): string =>
+  ctx.authMode === 'generic'
+    ? 'IMAP over TLS is port 993 on most servers, plain IMAP with STARTTLS port 143 (--starttls); Gmail is --host imap.gmail.com --port 993'
+    : `${exchangeName(ctx)}: --host ${cloudOf(ctx).imapHost} --port 993`;
+
+/** The host name to expect, for a fix. */
+export const imapHostHint = (ctx: Pick<DiagnosisContext, 'cloud' | 'authMode'>): string =>
+  ctx.authMode === 'generic' ? "the provider's IMAP host name, e.g. Gmail: imap.gmail.com" : `${exchangeName(ctx)}: ${cloudOf(ctx).imapHost}`;

@@ -56,6 +56,12 @@ const EXAMPLES: Record<string, () => DiagnosisContext> = {
   'imap-sasl-error-challenge': () => imap('authenticate', { serverStatus: 'NO', serverResponse: 'AUTHENTICATE failed.', saslChallenge: { status: '401', schemes: 'bearer', scope: 'https://outlook.office365.com/.default' } }),
   'imap-auth-rejected-service-principal': () => imap('authenticate', { serverStatus: 'NO', serverResponse: 'AUTHENTICATE failed.' }),
   'imap-auth-rejected': () => imap('authenticate', { serverStatus: 'NO', serverResponse: 'AUTHENTICATE failed.' }, { roles: [] }),
+  'imap-token-rejected': () => ({
+    ...context({ source: 'access-token-file', ok: true, ms: 0, requests: 0 }, { stage: 'authenticate', evidence: { serverStatus: 'NO', serverResponse: '[AUTHENTICATIONFAILED] Invalid credentials (Failure)' } }),
+    authMode: 'generic',
+    host: 'imap.gmail.com',
+    credential: 'access-token-file',
+  }),
   'imap-authenticated-not-connected': () => imap('mailbox', { authenticated: true, serverStatus: 'BAD', serverResponse: 'User is authenticated but not connected.' }),
   'imap-folder-failed': () => imap('mailbox', { authenticated: true, serverStatus: 'NO', serverResponse: "Mailbox doesn't exist." }),
 };

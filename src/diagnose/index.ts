@@ -3,7 +3,7 @@ import { aadstsRuleFor, aadstsRules, unknownAadstsRule } from './rules/aadsts.js
 import { claimRules } from './rules/claims.js';
 import { imapRules } from './rules/imap.js';
 import { tokenTransportRules } from './rules/token.js';
-import type { Diagnosis, DiagnosisContext, Rule } from './types.js';
+import { inMode, type Diagnosis, type DiagnosisContext, type Rule } from './types.js';
 
 export type { Diagnosis, DiagnosisContext, Rule } from './types.js';
 
@@ -27,6 +27,6 @@ export function diagnose(ctx: DiagnosisContext): Diagnosis[] {
     }
     return out;
   }
-  for (const rule of [...claimRules, ...imapRules]) if (rule.applies(ctx)) out.push(run(rule, ctx));
+  for (const rule of [...claimRules, ...imapRules]) if (inMode(rule, ctx) && rule.applies(ctx)) out.push(run(rule, ctx));
   return out;
 }

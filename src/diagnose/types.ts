@@ -1,5 +1,6 @@
 import type { CloudName } from '../config/clouds.js';
 import type { CredentialSource } from '../config/types.js';
+import type { AuthMode } from '../config/validate.js';
 import type { ProbeResult } from '../imap/types.js';
 import type { TokenReport } from '../token/types.js';
 
@@ -12,6 +13,8 @@ export interface DiagnosisContext {
   scope: string;
   /** The Microsoft 365 cloud (--cloud); absent means worldwide. Fixes name its hosts and scopes. */
   cloud?: CloudName;
+  /** generic: any IMAP server with a ready token, so no Microsoft-specific findings; absent means entra. */
+  authMode?: AuthMode;
   credential: CredentialSource;
   token: TokenReport;
   probe?: ProbeResult;
@@ -41,4 +44,11 @@ export interface Rule {
   applies(ctx: DiagnosisContext): boolean;
   diagnose(ctx: DiagnosisContext): Omit<Diagnosis, 'id' | 'severity'>;
   severity?: Diagnosis['severity'];
+  /** Only in this --auth-mode (e.g. Exchange Online's own answers only for entra); default both. */
+  onlyFor?: AuthMode;
+}
+
+/** Whether the rule is in play for this run's --auth-mode (it may still not apply). */
+export function inMode(rule: Rule, ctx: DiagnosisContext): boolean {
+  return !rule.onlyFor || rule.onlyFor === (ctx.authMode ?? 'entra');
 }

@@ -64,21 +64,26 @@ export function summariseClaims(payload: Record<string, unknown>): TokenClaims {
 
 /**
  * Accepts what people paste into a token file: the bare token, "Bearer <token>", or the token
- * endpoint's JSON reply. Throws "is empty" / "is not a JWT …".
+ * endpoint's JSON reply. Throws "is empty", "is JSON without …", "contains spaces …" and, unless
+ * `opaque` allows any bearer token (Gmail's are not JWTs), "is not a JWT …".
  */
-export function normaliseAccessToken(raw: string): string {
+export function normaliseAccessToken(raw: string, opts: { opaque?: boolean } = {}): string {
   let text = raw.trim();
   if (text.startsWith('{')) {
+    let json: unknown;
     try {
-      const json = JSON.parse(text) as { access_token?: unknown };
-      if (typeof json.access_token === 'string') text = json.access_token.trim();
+      json = JSON.parse(text);
     } catch {
-      /* not JSON: judged as a token below */
+      throw new Error('looks like JSON but does not parse: expected the token, "Bearer <token>" or the token endpoint\'s JSON reply');
     }
+    const token = (json as { access_token?: unknown } | null)?.access_token;
+    if (typeof token !== 'string') throw new Error('is JSON without an "access_token" string');
+    text = token.trim();
   }
   text = text.replace(/^Bearer\s+/i, '');
   if (!text) throw new Error('is empty');
-  decodeJwtPayload(text);
+  if (/[\s\x00-\x1f\x7f]/.test(text)) throw new Error('contains spaces, line breaks or control characters: expected only the token');
+  if (!opts.opaque) decodeJwtPayload(text);
   return text;
 }
 

@@ -131,28 +131,21 @@ describe('normaliseAccessToken', () => {
   });
 
   it.each([
-    ['plain text', 'hello world'],
-    ['only the word Bearer', 'Bearer \n'],
-    ['JSON without access_token', '{"error":"invalid_client"}'],
-    ['JSON with a numeric access_token', '{"access_token":5}'],
-    ['broken JSON', '{"access_token":'],
-    ['two tokens on two lines', `${TOKEN}\n${TOKEN}`],
-  ])('%s → "is not a JWT"', (_name, raw) => {
-    expect(() => normaliseAccessToken(raw)).toThrow(/^is not a JWT/);
-  });
-});
-
-describe('expiresAt', () => {
-  it('gives exp as an ISO date', () => {
-    expect(expiresAt({ exp: 1_900_000_000 })).toBe('2030-03-17T17:46:40.000Z');
+    ['plain text', 'hello world', /^contains spaces, line breaks or control characters/],
+    ['only the word Bearer', 'Bearer \n', /^is not a JWT/],
+    ['an opaque token', 'ya29.a0AfB_byC-opaque', /^is not a JWT/],
+    ['JSON without access_token', '{"error":"invalid_client"}', /^is JSON without an "access_token" string$/],
+    ['JSON with a numeric access_token', '{"access_token":5}', /^is JSON without an "access_token" string$/],
+    ['broken JSON', '{"access_token":', /^looks like JSON but does not parse/],
+    ['two tokens on two lines', `${TOKEN}\n${TOKEN}`, /^contains spaces, line breaks or control characters/],
+  ])('%s → a reason', (_name, raw, reason) => {
+    expect(() => normaliseAccessToken(raw)).toThrow(reason);
   });
 
-  it('is undefined without exp', () => {
-    expect(expiresAt({})).toBeUndefined();
-    expect(expiresAt(summariseClaims({ exp: '1900000000' }))).toBeUndefined();
-  });
-
-  it('works on the claims of a decoded token', () => {
-    expect(expiresAt(summariseClaims(decodeJwtPayload(TOKEN)))).toBe(new Date(PAYLOAD.exp * 1000).toISOString());
+  it('takes an opaque bearer token (Gmail) only when asked to, with the same unwrapping', () => {
+    expect(normaliseAccessToken('Bearer ya29.a0AfB_byC-opaque~token/+=\n', { opaque: true })).toBe('ya29.a0AfB_byC-opaque~token/+=');
+    expect(normaliseAccessToken('{"access_token":"ya29.x","expires_in":3599}', { opaque: true })).toBe('ya29.x');
+    expect(() => normaliseAccessToken('two\nlines', { opaque: true })).toThrow(/^contains spaces/);
+    expect(() => normaliseAccessToken('  ', { opaque: true })).toThrow(/^is empty$/);
   });
 });

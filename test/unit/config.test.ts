@@ -353,7 +353,7 @@ describe('certificate and access token files', () => {
   });
 
   it('a token file without a JWT is an error naming the file', () => {
-    write('token.txt', 'hello world\n');
+    write('token.txt', 'ya29.opaque-token\n');
     configError({ flags: { user: [USER], accessTokenFile: 'token.txt' } }, 'token.txt', '--access-token-file', 'is not a JWT');
   });
 

@@ -495,7 +495,62 @@ const TOKEN_TRANSPORT_CASES: Case[] = [
   { name: 'the request could not be made', ctx: ctx({ token: tokenError({ kind: 'client', message: 'invalid key' }) }), id: 'token-client-error', cause: ['invalid key'], fix: ['--debug'] },
 ];
 
-const CASES: Case[] = [...AADSTS_CASES, ...DELEGATED_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...IMAP_CASES];
+// --auth-mode generic: any IMAP server, a ready (often opaque) token: no Exchange or Entra findings.
+const GMAIL = 'imap.gmail.com';
+const generic = (over: Partial<DiagnosisContext>) => ctx({ authMode: 'generic', host: GMAIL, tenant: undefined, clientId: undefined, credential: 'access-token-file', token: { source: 'access-token-file', ok: true, ms: 0, requests: 0 }, ...over });
+const GENERIC_CASES: Case[] = [
+  {
+    name: 'generic: NO to AUTHENTICATE with an opaque token',
+    ctx: generic({ probe: probe('authenticate', { serverStatus: 'NO', serverResponse: '[AUTHENTICATIONFAILED] Invalid credentials (Failure)' }) }),
+    id: 'imap-token-rejected',
+    summary: ['Invalid credentials'],
+    cause: [USER, 'revoked'],
+    fix: ['https://mail.google.com/'],
+    fixNot: ['New-ServicePrincipal', 'Exchange'],
+  },
+  {
+    name: "generic: an error challenge names the scope the server wants",
+    ctx: generic({ probe: probe('authenticate', { serverStatus: 'NO', serverResponse: '[AUTHENTICATIONFAILED] Invalid credentials (Failure)', saslChallenge: { status: '400', schemes: 'Bearer', scope: 'https://mail.google.com/' } }) }),
+    id: 'imap-sasl-error-challenge',
+    fix: [`Get a new token for ${USER} with the scope the server names (https://mail.google.com/)`],
+  },
+  {
+    name: 'generic: no OAuth mechanism offered',
+    ctx: generic({ probe: probe('capability', { errorCode: 'NO_MECHANISM', mechanism: 'XOAUTH2', capabilities: ['IMAP4rev1', 'AUTH=PLAIN'] }) }),
+    id: 'imap-no-mechanism',
+    fix: ['auth_mechanisms'],
+    fixNot: ['outlook.office365.com', 'Exchange'],
+  },
+  {
+    name: 'generic: DNS failure points at the provider, not Exchange',
+    ctx: generic({ host: 'imap.gmial.com', probe: probe('connect', { errorCode: 'ENOTFOUND', errorMessage: 'getaddrinfo ENOTFOUND imap.gmial.com' }) }),
+    id: 'imap-dns',
+    fix: ['imap.gmail.com', 'nslookup imap.gmial.com'],
+    fixNot: ['outlook.office365.com'],
+  },
+];
+
+const CASES: Case[] = [...AADSTS_CASES, ...DELEGATED_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...IMAP_CASES, ...GENERIC_CASES];
+
+describe('--auth-mode generic', () => {
+  it('runs no Microsoft-specific claim check on a JWT, only its times', () => {
+    const jwt = { source: 'access-token-file' as const, ok: true, ms: 0, requests: 0, claims: claims({ aud: 'https://mail.example.com', roles: [], exp: NOW_S - 60 }) };
+    expect(ids(diagnose(generic({ token: jwt, probe: probe(null) })))).toEqual(['token-expired']);
+    expect(ids(diagnose({ ...generic({ token: jwt, probe: probe(null) }), authMode: 'entra' }))).toEqual(expect.arrayContaining(['token-wrong-audience', 'token-expired']));
+  });
+
+  it('never offers Exchange Online PowerShell, whatever the server answered', () => {
+    for (const evidence of [
+      { serverStatus: 'NO' as const, serverResponse: 'AUTHENTICATE failed.' },
+      { serverStatus: 'BAD' as const, serverResponse: 'User is authenticated but not connected.' },
+    ]) {
+      for (const stage of ['authenticate', 'mailbox'] as const) {
+        const text = JSON.stringify(diagnose(generic({ probe: probe(stage, evidence) })));
+        expect(text).not.toMatch(/PowerShell|ServicePrincipal|Exchange Online|Entra/);
+      }
+    }
+  });
+});
 
 // ── Coverage of the table ─────────────────────────────────────────────────────────────────────
 describe('RULES', () => {

@@ -3,7 +3,7 @@
 import { isUserSignIn } from '../../config/types.js';
 import { isoTime, type TokenClaims } from '../../token/claims.js';
 import { cloudOf } from '../cloud.js';
-import type { DiagnosisContext, Rule } from '../types.js';
+import { inMode, type DiagnosisContext, type Rule } from '../types.js';
 
 export const IMAP_ROLE = 'IMAP.AccessAsApp';
 export const IMAP_USER_SCOPE = 'IMAP.AccessAsUser.All';
@@ -24,6 +24,7 @@ const apiPermissionPath = 'Entra admin center → App registrations → your app
 export const claimRules: Rule[] = [
   {
     id: 'token-wrong-audience',
+    onlyFor: 'entra',
     stage: 'claims',
     keys: ['aud', 'graph.microsoft.com', 'audience'],
     severity: 'advisory',
@@ -39,6 +40,7 @@ export const claimRules: Rule[] = [
   },
   {
     id: 'token-delegated',
+    onlyFor: 'entra',
     stage: 'claims',
     keys: ['scp', 'delegated'],
     severity: 'advisory',
@@ -52,6 +54,7 @@ export const claimRules: Rule[] = [
   },
   {
     id: 'token-missing-imap-scope',
+    onlyFor: 'entra',
     stage: 'claims',
     keys: ['IMAP.AccessAsUser.All', 'delegated permission'],
     severity: 'advisory',
@@ -67,6 +70,7 @@ export const claimRules: Rule[] = [
   },
   {
     id: 'token-missing-imap-role',
+    onlyFor: 'entra',
     stage: 'claims',
     keys: ['roles', IMAP_ROLE, 'admin consent'],
     severity: 'advisory',
@@ -85,6 +89,7 @@ export const claimRules: Rule[] = [
   },
   {
     id: 'token-tenant-mismatch',
+    onlyFor: 'entra',
     stage: 'claims',
     keys: ['tid', 'tenant'],
     severity: 'advisory',
@@ -100,6 +105,7 @@ export const claimRules: Rule[] = [
   },
   {
     id: 'token-client-mismatch',
+    onlyFor: 'entra',
     stage: 'claims',
     keys: ['appid', 'azp', 'client id'],
     severity: 'advisory',
@@ -151,5 +157,5 @@ export const claimRules: Rule[] = [
 
 /** True when no claim rule fires: a good-looking token. */
 export function claimsLookGood(ctx: DiagnosisContext): boolean {
-  return !!claimsOf(ctx) && !claimRules.some((r) => r.applies(ctx));
+  return !!claimsOf(ctx) && !claimRules.some((r) => inMode(r, ctx) && r.applies(ctx));
 }

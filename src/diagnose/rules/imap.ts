@@ -1,5 +1,5 @@
 // What the IMAP exchange shows, stage by stage.
-import { cloudOf, exchangeName } from '../cloud.js';
+import { cloudOf, exchangeName, imapHostHint, imapServerHint } from '../cloud.js';
 import * as ps from '../powershell.js';
 import type { DiagnosisContext, Rule } from '../types.js';
 import { claimsLookGood } from './claims.js';
@@ -46,7 +46,7 @@ export const imapRules: Rule[] = [
       return {
         summary: `Timed out in the ${stage} stage`,
         cause: where[stage] ?? 'The server stopped answering.',
-        fix: stage === 'connect' ? `Check that outbound TCP ${ctx.probe!.port} to ${ctx.host} is allowed (Test-NetConnection ${ctx.host} -Port ${ctx.probe!.port}), or raise --timeout.` : 'Retry later or raise --timeout; if it persists, check the service health in the Microsoft 365 admin center.',
+        fix: stage === 'connect' ? `Check that outbound TCP ${ctx.probe!.port} to ${ctx.host} is allowed (Test-NetConnection ${ctx.host} -Port ${ctx.probe!.port}), or raise --timeout.` : `Retry later or raise --timeout; if it persists, check ${ctx.authMode === 'generic' ? "the provider's service status" : 'the service health in the Microsoft 365 admin center'}.`,
       };
     },
   },
@@ -58,7 +58,7 @@ export const imapRules: Rule[] = [
     diagnose: (ctx) => ({
       summary: `${target(ctx)} does not speak IMAP: its first line is not an IMAP greeting`,
       cause: `An IMAP server starts with "* OK …"; this one sent "${ev(ctx)!.notImap!.firstLine}". --host or --port names another service (or a proxy that is not passing IMAP through).`,
-      fix: `${exchangeName(ctx)}: --host ${cloudOf(ctx).imapHost} --port 993 (IMAP over TLS). Check what listens there: openssl s_client -connect ${target(ctx)} -quiet`,
+      fix: `${imapServerHint(ctx)}. Check what listens there: openssl s_client -connect ${target(ctx)} -quiet`,
     }),
   },
   {
@@ -69,7 +69,7 @@ export const imapRules: Rule[] = [
     diagnose: (ctx) => ({
       summary: `The host name ${ctx.host} does not resolve`,
       cause: 'DNS has no address for it: a typo in --host, or no working DNS on this machine.',
-      fix: `Check --host (${exchangeName(ctx)}: ${cloudOf(ctx).imapHost}) and try: nslookup ${ctx.host}`,
+      fix: `Check --host (${imapHostHint(ctx)}) and try: nslookup ${ctx.host}`,
     }),
   },
   {
@@ -95,7 +95,7 @@ export const imapRules: Rule[] = [
         summary: `TLS verification failed: ${TLS_TEXT[f.code] ?? f.code}`,
         cause: `The certificate could not be trusted (${f.code}).${peer} A TLS-inspecting proxy or a wrong --host are the usual reasons.`,
         fix: f.code === 'ERR_TLS_CERT_ALTNAME_INVALID'
-          ? `Use the host name the certificate is issued for (${exchangeName(ctx)}: ${cloudOf(ctx).imapHost}).`
+          ? `Use the host name the certificate is issued for (${imapHostHint(ctx)}).`
           : 'If a corporate proxy re-signs TLS, pass its CA with --ca-file PATH. (--insecure skips verification and exposes the token: for a lab only.)',
       };
     },
@@ -140,11 +140,11 @@ export const imapRules: Rule[] = [
         summary: `The connection failed in the ${stage} stage: ${ev(ctx)!.errorMessage ?? 'connection lost'}`,
         cause: cause[stage] ?? 'The connection was closed without an answer.',
         fix: stage === 'connect' || stage === 'capability'
-          ? `${exchangeName(ctx)}: --host ${cloudOf(ctx).imapHost} --port 993. Run again with --verbose to see the whole exchange.`
+          ? `${imapServerHint(ctx)}. Run again with --verbose to see the whole exchange.`
           : lines(
             'Run again (--retries N retries dropped connections).',
             `If it happens every time, look for a firewall or proxy between this machine and ${ctx.host} that inspects IMAP or limits line length, and try from another network.`,
-            `${exchangeName(ctx)} is --host ${cloudOf(ctx).imapHost} --port 993.`,
+            `${imapServerHint(ctx)}.`,
           ),
       };
     },
@@ -163,7 +163,9 @@ export const imapRules: Rule[] = [
         cause: `Its capabilities: ${(ev(ctx)!.capabilities ?? []).join(' ') || 'none'}. This server does not accept ${mech} for IMAP, or this is not Exchange Online (which offers XOAUTH2).`,
         fix: offers.includes(`AUTH=${other}`)
           ? `It offers ${other}: run again with --mech ${other.toLowerCase()}.`
-          : `Point --host at ${cloudOf(ctx).imapHost} (${exchangeName(ctx)}). For Exchange Server on-premises, OAuth for IMAP needs hybrid modern authentication.`,
+          : ctx.authMode === 'generic'
+            ? `This server offers no OAuth 2.0 login for IMAP with either mechanism: check --host and the server's configuration (Dovecot: auth_mechanisms = xoauth2 oauthbearer).`
+            : `Point --host at ${cloudOf(ctx).imapHost} (${exchangeName(ctx)}). For Exchange Server on-premises, OAuth for IMAP needs hybrid modern authentication.`,
       };
     },
   },
@@ -191,12 +193,15 @@ export const imapRules: Rule[] = [
       return {
         summary: `The server rejected the token with an error challenge: status ${String(ch.status ?? '?')}${ch.scope ? `, scope ${String(ch.scope)}` : ''}`,
         cause: 'The server decoded the XOAUTH2 string and refused the bearer token (expired, wrong audience, bad signature, or missing scope/permission).',
-        fix: claimsLookGood(ctx) ? 'Request a new token; check the token summary above against the scope the server asks for.' : 'See the token findings above; fix those first.',
+        fix: ctx.authMode === 'generic'
+          ? `Get a new token for ${ctx.user}${ch.scope ? ` with the scope the server names (${String(ch.scope)})` : " with the scope the server needs (Gmail: https://mail.google.com/)"}: an expired or revoked token, or one for another account, gets this answer too.`
+          : claimsLookGood(ctx) ? 'Request a new token; check the token summary above against the scope the server asks for.' : 'See the token findings above; fix those first.',
       };
     },
   },
   {
     id: 'imap-auth-rejected-service-principal',
+    onlyFor: 'entra',
     stage: 'authenticate',
     keys: ['AUTHENTICATE failed', 'NO AUTHENTICATE', 'AUTHENTICATIONFAILED', 'New-ServicePrincipal'],
     applies: (ctx) => failedAt(ctx, 'authenticate') && ev(ctx)?.serverStatus === 'NO' && !ev(ctx)?.saslChallenge && !ev(ctx)?.timedOut && claimsLookGood(ctx),
@@ -221,6 +226,7 @@ export const imapRules: Rule[] = [
   },
   {
     id: 'imap-auth-rejected',
+    onlyFor: 'entra',
     stage: 'authenticate',
     keys: ['AUTHENTICATE failed', 'NO', 'BAD'],
     // A refusal the service-principal rule does not cover: bad-looking claims, or no NO/BAD status.
@@ -233,7 +239,20 @@ export const imapRules: Rule[] = [
     }),
   },
   {
+    id: 'imap-token-rejected',
+    onlyFor: 'generic',
+    stage: 'authenticate',
+    keys: ['AUTHENTICATE failed', 'AUTHENTICATIONFAILED', 'Invalid credentials'],
+    applies: (ctx) => failedAt(ctx, 'authenticate') && !!ev(ctx)?.serverResponse && !ev(ctx)?.saslChallenge && !ev(ctx)?.timedOut && ev(ctx)?.serverStatus !== 'BAD',
+    diagnose: (ctx) => ({
+      summary: `The server rejected the token: ${ev(ctx)!.serverStatus ?? ''} ${ev(ctx)!.serverResponse}`.replace(/\s+/g, ' ').trim(),
+      cause: `The server refused this bearer token for ${ctx.user}: it has expired or was revoked, it was issued for another scope or client, or it belongs to another account than the one named in user=.`,
+      fix: `Get a fresh token for ${ctx.user} with the scope the server needs (Gmail: https://mail.google.com/), then run again; --verbose shows the whole exchange.`,
+    }),
+  },
+  {
     id: 'imap-authenticated-not-connected',
+    onlyFor: 'entra',
     stage: 'mailbox',
     keys: ['User is authenticated but not connected', 'Add-MailboxPermission', 'FullAccess', 'Set-CASMailbox'],
     applies: (ctx) => failedAt(ctx, 'mailbox') && /authenticated but not connected/i.test(ev(ctx)?.serverResponse ?? ''),
