@@ -1,7 +1,9 @@
 // A real Dovecot 2.3 IMAP server for end-to-end tests: implicit TLS on a free loopback port, OAuth 2.0
-// (XOAUTH2 / OAUTHBEARER) validated offline against the JWT keys given, and a read-only INBOX with a
-// known number of messages. See /work/shared/notes/field-facts.md ("Dovecot 2.3.19") for why the
-// configuration looks the way it does. Needs root (Dovecot drops to nobody / dovecot / dovenull).
+// (XOAUTH2 / OAUTHBEARER) validated either offline against the JWT keys given or — for opaque tokens,
+// the way Gmail works — by RFC 7662 token introspection against an HTTP endpoint (see
+// ./introspection-server.ts), and a read-only INBOX with a known number of messages. See
+// /work/shared/notes/field-facts.md ("Dovecot 2.3.19") for why the configuration looks the way it does.
+// Needs root (Dovecot drops to nobody / dovecot / dovenull).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
@@ -15,19 +17,67 @@ export interface DovecotJwtKey {
   publicKeyPem: string;
 }
 
+/**
+ * Opaque tokens checked by RFC 7662 introspection (Dovecot `introspection_mode = post`): for every
+ * AUTHENTICATE, Dovecot 2.3.19 POSTs `token=<token>&client_id=<clientId>&client_secret=<clientSecret>`
+ * (application/x-www-form-urlencoded) to `url` and reads the flat JSON object that comes back. A login
+ * succeeds only when
+ * - the reply's `activeAttribute` member equals `activeValue` (`"active": true` matches `true`);
+ * - the reply's `usernameAttribute` member equals the SASL user (`user=` in XOAUTH2, `a=` in OAUTHBEARER),
+ *   both lower-cased (username_format = %Lu);
+ * - the reply's `scope` (space-separated) contains `scope`.
+ * A token that fails these — unknown, revoked, expired, another user's, without the scope — fails the
+ * login (Dovecot logs why: "Provided token is not valid", "Username 'x' did not match 'y'", "Token is not
+ * valid for scope '…'"). XOAUTH2 then gets the error challenge
+ *   `+ eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJtYWlsIn0=`
+ * i.e. `{"status":"401","schemes":"bearer","scope":"mail"}`: Dovecot 2.3.19 hard-codes `"scope":"mail"`
+ * in it whatever `scope` is set to (Gmail would say `"scope":"https://mail.google.com/"`); the client
+ * answers with an empty line and gets `NO [AUTHENTICATIONFAILED] Authentication failed.` OAUTHBEARER
+ * gets `{"status":"invalid_token"}` (answer `AQ==`), then the same NO. An endpoint that cannot be
+ * reached, answers non-200 (e.g. 401 for wrong client credentials) or does not answer within 5 s
+ * (timeout_msecs) gives no challenge but `NO [UNAVAILABLE] Temporary authentication failure.`
+ *
+ * Caching: Dovecot caches passdb results, oauth2 included, only when `auth_cache_size` is non-zero
+ * (a revoked token then keeps logging in, without any introspection request, until the cache entry's
+ * TTL). This mode writes `auth_cache_size = 0` (Dovecot's default) so every login is introspected; do
+ * not override it through `extraConfig` in tests that revoke tokens.
+ */
+export interface DovecotIntrospection {
+  /** Introspection endpoint (Dovecot's introspection_url), e.g. IntrospectionServer.url. */
+  url: string;
+  /** Sent as the `client_id` form field (default: empty). */
+  clientId?: string;
+  /** Sent as the `client_secret` form field (default: empty). */
+  clientSecret?: string;
+  /** Reply member compared with the SASL user (default 'username', RFC 7662's; 'email' also works with ./introspection-server.ts). */
+  usernameAttribute?: string;
+  /** A scope the token's `scope` must contain (default 'https://mail.google.com/'). */
+  scope?: string;
+  /** Reply member that says whether the token is valid (default 'active'). */
+  activeAttribute?: string;
+  /** The value `activeAttribute` must have (default 'true'). */
+  activeValue?: string;
+}
+
 export interface DovecotOptions {
   /** Server certificate + key (PEM) for implicit TLS. */
   tls: { certPem: string; keyPem: string };
-  jwtKeys: DovecotJwtKey[];
-  /** The value the JWT `aud` must contain, e.g. 'https://outlook.office365.com' (Dovecot's oauth2 client_id). */
-  audience: string;
+  /** JWT mode (required there): keys that sign RS256 access tokens. Not used with `introspection`. */
+  jwtKeys?: DovecotJwtKey[];
   /**
-   * Delegated tokens: the SASL user must be the token's `upn` (username_attribute = upn,
+   * JWT mode (required there): the value the JWT `aud` must contain, e.g. 'https://outlook.office365.com'
+   * (Dovecot's oauth2 client_id). Not used with `introspection`.
+   */
+  audience?: string;
+  /**
+   * JWT mode: delegated tokens: the SASL user must be the token's `upn` (username_attribute = upn,
    * username_format = %u). Default: app-only tokens, any SASL user once the JWT is valid.
    */
   delegated?: boolean;
-  /** If given, `iss` must be one of them. */
+  /** JWT mode: if given, `iss` must be one of them. */
   issuers?: string[];
+  /** Validate opaque tokens by introspection instead of JWTs offline. Excludes the JWT-mode options. */
+  introspection?: DovecotIntrospection;
   /** Messages in INBOX (default 3). */
   messages?: number;
   /** Default 'xoauth2 oauthbearer'. */
@@ -143,9 +193,33 @@ function message(i: number): string {
   ].join('\r\n');
 }
 
+/** One `key = value` line of a Dovecot settings file; refuses what would break out of it. */
+function setting(key: string, value: string): string {
+  if (/[\r\n]/.test(value)) throw new Error(`startDovecot: ${key} must be a single line`);
+  return `${key} = ${value}`;
+}
+
+/** The oauth2 passdb settings for opaque tokens checked by introspection (see DovecotIntrospection). */
+function introspectionSettings(i: DovecotIntrospection): string {
+  return [
+    'introspection_mode = post',
+    setting('introspection_url', i.url),
+    setting('client_id', i.clientId ?? ''),
+    setting('client_secret', i.clientSecret ?? ''),
+    setting('username_attribute', i.usernameAttribute ?? 'username'),
+    'username_format = %Lu',
+    setting('active_attribute', i.activeAttribute ?? 'active'),
+    setting('active_value', i.activeValue ?? 'true'),
+    setting('scope', i.scope ?? 'https://mail.google.com/'),
+    // A hung endpoint fails the login (NO [UNAVAILABLE]) after 5 s instead of holding it.
+    'timeout_msecs = 5000',
+    '',
+  ].join('\n');
+}
+
 function writeConfig(dir: string, port: number, starttlsPort: number, opts: DovecotOptions): string {
   const mechanisms = opts.mechanisms ?? 'xoauth2 oauthbearer';
-  const oauth2 = [
+  const oauth2 = opts.introspection ? introspectionSettings(opts.introspection) : [
     'introspection_mode = local',
     `local_validation_key_dict = fs:posix:prefix=${dir}/keys/`,
     `client_id = ${opts.audience}`,
@@ -178,7 +252,7 @@ auth_debug = yes
 auth_mechanisms = ${mechanisms}
 auth_failure_delay = 0
 imap_id_send = name * version *
-
+${opts.introspection ? '# No auth cache: a revoked token must fail at once, every login asks the endpoint.\nauth_cache_size = 0\n' : ''}
 ssl = required
 ssl_cert = <${dir}/tls/cert.pem
 ssl_key = <${dir}/tls/key.pem
@@ -249,7 +323,7 @@ function prepareDir(opts: DovecotOptions): string {
   // Key files: keys/<azp or "default">/<ALG>/<kid>. Entra tokens have no `azp`, so "default".
   const keyDir = path.join(dir, 'keys', 'default', 'RS256');
   mkdirSync(keyDir, { recursive: true, mode: 0o755 });
-  for (const k of opts.jwtKeys) writeFileSync(path.join(keyDir, escapeKeyName(k.kid)), k.publicKeyPem, { mode: 0o644 });
+  for (const k of opts.jwtKeys ?? []) writeFileSync(path.join(keyDir, escapeKeyName(k.kid)), k.publicKeyPem, { mode: 0o644 });
 
   // One maildir shared by every SASL user, owned by the mail user (Dovecot refuses mail access as root).
   const uid = lookupId('/etc/passwd', 'nobody');
@@ -333,7 +407,19 @@ export async function startDovecot(opts: DovecotOptions): Promise<Dovecot> {
   }
 }
 
+/** Exactly one way of checking tokens, with what it needs. */
+function checkOptions(opts: DovecotOptions): void {
+  if (opts.introspection) {
+    const jwtOnly = (['jwtKeys', 'audience', 'delegated', 'issuers'] as const).filter((k) => opts[k] !== undefined);
+    if (jwtOnly.length) throw new Error(`startDovecot: ${jwtOnly.join(', ')} cannot be combined with introspection (JWT mode only)`);
+    if (!opts.introspection.url) throw new Error('startDovecot: introspection.url is required');
+  } else if (opts.jwtKeys === undefined || opts.audience === undefined) {
+    throw new Error('startDovecot: give jwtKeys and audience (JWT mode) or introspection');
+  }
+}
+
 async function startOnce(opts: DovecotOptions): Promise<Dovecot> {
+  checkOptions(opts);
   const bin = dovecotBinary();
   if (!bin) throw new Error('Dovecot is not installed (see test/support/global-setup.ts)');
   if (process.getuid?.() !== 0) throw new Error('startDovecot needs root (Dovecot switches to the users nobody, dovecot, dovenull)');
