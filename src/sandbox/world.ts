@@ -26,6 +26,8 @@ export interface WorldOptions {
   secretExpired?: boolean;
   /** Device code polling interval (Entra: 5 s); tests shorten it. */
   deviceCodeIntervalSeconds?: number;
+  /** How long a device code lives (Entra: 900 s); tests shorten it. */
+  deviceCodeExpiresSeconds?: number;
 }
 
 export interface SandboxWorld {
@@ -50,6 +52,7 @@ export async function startSandbox(options: WorldOptions = {}): Promise<SandboxW
 
   const identity = await startIdentityServer({
     deviceCodeIntervalSeconds: options.deviceCodeIntervalSeconds,
+    deviceCodeExpiresSeconds: options.deviceCodeExpiresSeconds,
     tls: serverCert,
     signingKey: { kid, privateKeyPem: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
     tenants: [{ id: SANDBOX.tenantId, domains: [SANDBOX.tenantDomain] }],
