@@ -33,7 +33,13 @@ function tokenSection(t: TokenReport, c: ChalkInstance, verbose: boolean): strin
     if (ids.length) out.push(c.dim(`    ${ids.join(' · ')}`));
     return out;
   }
-  const claims = t.claims ?? {};
+  if (!t.claims) {
+    // An opaque token (Gmail's, --auth-mode generic): nothing to decode; the server judges it.
+    out.push(`  ${c.green('✔')} ${t.source === 'access-token-file' ? 'read' : 'acquired'}; opaque (not a JWT): only the server can tell what it grants (the token itself is never shown)`);
+    if (t.expiresAt) out.push(`    ${c.dim('expires'.padEnd(8))} ${t.expiresAt}`);
+    return out;
+  }
+  const claims = t.claims;
   const rows: [string, string | undefined][] = [
     ['aud', Array.isArray(claims.aud) ? claims.aud.join(', ') : claims.aud],
     [claims.scp ? 'scp' : 'roles', claims.scp ?? (claims.roles?.length ? claims.roles.join(', ') : '(none)')],
@@ -46,7 +52,6 @@ function tokenSection(t: TokenReport, c: ChalkInstance, verbose: boolean): strin
   if (verbose) rows.push(['iss', claims.iss], ['ver', claims.ver], ['appidacr', claims.appidacr]);
   out.push(`  ${c.green('✔')} acquired; claims (decoded, not verified; the token itself is never shown):`);
   for (const [k, val] of rows) if (val) out.push(`    ${c.dim(k.padEnd(8))} ${val}`);
-  if (!t.claims) out.push(c.yellow('    (the token is not a JWT: its claims cannot be shown)'));
   return out;
 }
 
