@@ -81,6 +81,12 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
         io.err(`To sign in, open this page in a browser (it returns to this machine's loopback port):\n${url}\n`);
         if (config.credential.kind === 'interactive' && config.credential.openBrowser) (await import('../browser.js')).openBrowser(url);
       },
+      onSignInWaiting: () =>
+        io.err(
+          'imap-oauth: still waiting for the browser to come back. If it shows an error page, the sign-in cannot finish: ' +
+            'press Ctrl-C, look the code up with  imap-oauth explain AADSTS<number>,  and check --tenant, --client-id and that the app ' +
+            'registration has a "Mobile and desktop applications" platform with the redirect URI http://localhost.\n',
+        ),
     });
     let settled: TokenResult | undefined;
     const accessToken = tokenResult.then(

@@ -44,7 +44,16 @@ export interface AcquireHooks {
   onDeviceCode?(message: string): void;
   /** Interactive flow: the sign-in URL (the browser's redirect comes back to MSAL's loopback port). */
   onSignInUrl?(url: string): Promise<void> | void;
+  /**
+   * Interactive flow: the browser has not come back for a while. An error page (wrong tenant or
+   * app, a missing redirect URI) never redirects, so without a word the run would just wait.
+   */
+  onSignInWaiting?(): void;
+  /** When onSignInWaiting is called; default 60 s. */
+  signInReminderMs?: number;
 }
+
+const SIGN_IN_REMINDER_MS = 60_000;
 
 export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Promise<TokenResult> {
   const started = performance.now();
@@ -91,6 +100,8 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
   const cache = config.tokenCachePath ? { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config)) } : undefined;
   let acquire: () => Promise<import('@azure/msal-node').AuthenticationResult | null>;
   let deadlineMs = config.timeoutMs + 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let reminder: NodeJS.Timeout | undefined;
   if (cred.kind === 'refresh-token') {
     // Delegated, no user at the keyboard: the account a device-code sign-in left in the cache.
     const app = new PublicClientApplication({ auth, system, ...(cache ? { cache } : {}) });
@@ -112,6 +123,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
       scopes: [config.scope],
       openBrowser: async (url) => {
         await hooks.onSignInUrl?.(url);
+        reminder = setTimeout(() => hooks.onSignInWaiting?.(), hooks.signInReminderMs ?? SIGN_IN_REMINDER_MS);
       },
       successTemplate: 'Signed in. You can close this window and return to imap-oauth.',
       errorTemplate: 'The sign-in failed: {{error}}. Return to imap-oauth for details.',
@@ -148,7 +160,6 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     acquire = () => app.acquireTokenByClientCredential({ scopes: [config.scope], skipCache: !config.tokenCachePath || config.freshToken });
   }
 
-  let timer: NodeJS.Timeout | undefined;
   // Belt and braces: each request has its own deadline, the whole call has one more.
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(Object.assign(new Error(`timed out after ${Math.round(deadlineMs / 1000)} s`), { errorCode: 'network_error' })), deadlineMs);
@@ -171,5 +182,6 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     return fail(toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter, networkError, errorBody }));
   } finally {
     clearTimeout(timer);
+    clearTimeout(reminder);
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX, startSandbox, type SandboxWorld } from '../../src/sandbox/world.js';
+import { actAsBrowser } from '../support/browser.js';
 import { BIN, findLeak, runCli } from '../support/cli.js';
 
 let world: SandboxWorld;
@@ -40,30 +41,6 @@ function run(extra: string[], onCode: (code: string) => void) {
     }
   });
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-/**
- * What a browser does: GET the sign-in page, then deliver its answer to the CLI's loopback port —
- * MSAL asks for response_mode=form_post, so the page is a form to POST (a 302 is followed too).
- */
-async function actAsBrowser(url: string): Promise<void> {
-  const { request } = await import('node:https');
-  const page = await new Promise<{ status: number; location?: string; body: string }>((resolve, reject) => {
-    request(url, { ca: world.caPem }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
-    }).on('error', reject).end();
-  });
-  if (page.location) {
-    await (await fetch(page.location)).text();
-    return;
-  }
-  const action = /<form[^>]*action="([^"]+)"/i.exec(page.body)?.[1];
-  const fields = [...page.body.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)].map((m) => [m[1]!, m[2]!.replace(/&amp;/g, '&').replace(/&quot;/g, '"')]);
-  if (!action) throw new Error(`sign-in page without a form: ${page.status} ${page.body.slice(0, 200)}`);
-  const res = await fetch(action.replace(/&amp;/g, '&'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
-  await res.text();
 }
 
 describe('--flow device-code', () => {
@@ -154,7 +131,7 @@ describe('--flow device-code', () => {
 
   it('--flow interactive: PKCE through the loopback redirect, driven by the test as the browser', async () => {
     world.identity.setInteractiveUser({ upn: SANDBOX.user, oid: USER_OID });
-    const r = await run(['--flow', 'interactive', '--no-browser', '--json'], (url) => void actAsBrowser(url));
+    const r = await run(['--flow', 'interactive', '--no-browser', '--json'], (url) => void actAsBrowser(url, world.caPem));
     outputs.push(r.stdout, r.stderr);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout);
