@@ -266,6 +266,11 @@ export function resolveConfig(input: ResolveInput): Config {
   if (authorityCloud && authorityCloud.authorityHost !== cloud.authorityHost && !sources.get('--cloud', ENV.cloud)) {
     warnings.push(`--authority-host ${connection.authorityHost} signs in to ${authorityCloud.label}, but the IMAP host and scope are worldwide ones: add --cloud ${authorityCloud.name}`);
   }
+  if (authMode === 'generic') {
+    // Typed on this command line, so worth a word; the same settings in the environment are left be.
+    const unused = ['--tenant', '--client-id', '--authority-host', '--scope'].filter((f) => sources.atLevel('flag', f, null));
+    if (unused.length) warnings.push(`${unused.join(', ')} ${unused.length > 1 ? 'are' : 'is'} not used with --auth-mode generic: the token is ready and no Microsoft sign-in takes place`);
+  }
   const insecure = flags.insecure === true;
   if (insecure) warnings.push('--insecure: the IMAP server certificate is NOT verified; anyone on the path can read the token');
   const noColor = flags.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');

@@ -66,6 +66,11 @@ describe('--auth-mode', () => {
     expect(fails({ accessTokenFile: 'token.txt' })).toMatch(/is not a JWT .*: Microsoft 365 access tokens are JWTs; for a server with opaque tokens \(Gmail\) add --auth-mode generic$/);
   });
 
+  it('warns about Microsoft sign-in flags it does not use, not about the environment', () => {
+    const c = resolve({ authMode: 'generic', accessTokenFile: 'token.txt', host: 'imap.gmail.com', tenant: 'contoso.com', scope: 'https://mail.google.com/' }, { IMAP_OAUTH_CLIENT_ID: '3f1b8a52-2c55-4d7a-9a3e-0c5f3e9d1b21' });
+    expect(c.warnings).toEqual(['--tenant, --scope are not used with --auth-mode generic: the token is ready and no Microsoft sign-in takes place']);
+  });
+
   it('rejects an unknown mode', () => {
     expect(fails({ authMode: 'gmail', accessTokenFile: 'token.txt' })).toBe('invalid auth mode "gmail" (from --auth-mode): expected entra or generic');
   });
