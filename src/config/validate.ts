@@ -8,11 +8,17 @@ const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)(?:\.[
 // Entra ID user principal names allow only these characters (Microsoft's UPN rules).
 const UPN_LOCAL = /^[A-Za-z0-9'._!#^~+-]+$/;
 
-export function cloud(value: string): CloudName {
-  const name = value.trim().toLowerCase();
-  if (!(CLOUD_NAMES as readonly string[]).includes(name)) throw new Error(`expected one of ${CLOUD_NAMES.join(', ')}`);
-  return name as CloudName;
+/** A validator for one of `names` (case-insensitive); `expected` is the message's wording of them. */
+function oneOf<T extends string>(names: readonly T[], expected: string): (value: string) => T {
+  return (value) => {
+    const v = value.trim().toLowerCase();
+    const found = names.find((n) => n === v);
+    if (!found) throw new Error(`expected ${expected}`);
+    return found;
+  };
 }
+
+export const cloud = oneOf<CloudName>(CLOUD_NAMES, `one of ${CLOUD_NAMES.join(', ')}`);
 
 export const GUID_EXAMPLE = '00000000-0000-0000-0000-000000000000';
 
@@ -98,23 +104,13 @@ export function scope(value: string): string {
 export const FLOWS = ['client-credentials', 'device-code', 'interactive', 'refresh-token'] as const;
 export type Flow = (typeof FLOWS)[number];
 
-export function flow(value: string): Flow {
-  const v = value.trim().toLowerCase();
-  const found = FLOWS.find((f) => f === v);
-  if (!found) throw new Error(`expected ${FLOWS.join(', ')}`);
-  return found;
-}
+export const flow = oneOf<Flow>(FLOWS, FLOWS.join(', '));
 
 export const AUTH_MODES = ['entra', 'generic'] as const;
 /** entra: Microsoft 365 (Entra ID tokens, Exchange Online); generic: a ready token for any IMAP server. */
 export type AuthMode = (typeof AUTH_MODES)[number];
 
-export function authMode(value: string): AuthMode {
-  const v = value.trim().toLowerCase();
-  const found = AUTH_MODES.find((m) => m === v);
-  if (!found) throw new Error(`expected ${AUTH_MODES.join(' or ')}`);
-  return found;
-}
+export const authMode = oneOf<AuthMode>(AUTH_MODES, AUTH_MODES.join(' or '));
 
 export function mechanism(value: string): 'XOAUTH2' | 'OAUTHBEARER' {
   const v = value.trim().toUpperCase();

@@ -23,13 +23,16 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('reminds once after the set time, then completes when the browser comes back', async () => {
-  const config = resolveConfig({
+const interactiveConfig = () =>
+  resolveConfig({
     flags: { flow: 'interactive', browser: false, tenant: SANDBOX.tenantId, clientId: SANDBOX.clientId, authorityHost: world.identity.url, caFile: 'ca.pem', timeout: '5' },
     env: {},
     cwd: dir,
     stdoutIsTTY: false,
   });
+
+it('reminds once after the set time, then completes when the browser comes back', async () => {
+  const config = interactiveConfig();
   const events: string[] = [];
   let signInUrl = '';
   const result = await acquireToken(config, {
@@ -48,12 +51,7 @@ it('reminds once after the set time, then completes when the browser comes back'
 });
 
 it('says nothing when the browser comes back in time', async () => {
-  const config = resolveConfig({
-    flags: { flow: 'interactive', browser: false, tenant: SANDBOX.tenantId, clientId: SANDBOX.clientId, authorityHost: world.identity.url, caFile: 'ca.pem', timeout: '5' },
-    env: {},
-    cwd: dir,
-    stdoutIsTTY: false,
-  });
+  const config = interactiveConfig();
   let reminded = false;
   const result = await acquireToken(config, {
     signInReminderMs: 60_000,
