@@ -1,6 +1,7 @@
 // MSAL's own HTTP client (global fetch) has no timeout and cannot be given a CA. This one is
 // node:https with a hard deadline per request and the run's trust store.
 import { request } from 'node:https';
+import { isIP } from 'node:net';
 import { routeFor, type ConnectTo } from '../config/connect-to.js';
 import { trustContext } from '../tls-trust.js';
 // Types only: MSAL itself is loaded lazily by acquire.ts, and hands its error class in.
@@ -44,7 +45,7 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
         },
         ...(secureContext ? { secureContext } : {}),
         // Elsewhere by --connect-to: the Host header and TLS (SNI, verification) keep the URL's name.
-        ...(moved ? { hostname: address.host, port: address.port, servername: target.hostname } : {}),
+        ...(moved ? { hostname: address.host, port: address.port, ...(isIP(target.hostname) ? {} : { servername: target.hostname }) } : {}),
       });
       // One deadline for the whole request (connect, TLS, reply); an idle timer of the same length
       // could never fire first.

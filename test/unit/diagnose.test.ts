@@ -518,6 +518,7 @@ const GENERIC_CASES: Case[] = [
     name: 'generic: no OAuth mechanism offered',
     ctx: generic({ probe: probe('capability', { errorCode: 'NO_MECHANISM', mechanism: 'XOAUTH2', capabilities: ['IMAP4rev1', 'AUTH=PLAIN'] }) }),
     id: 'imap-no-mechanism',
+    cause: [/^Its capabilities: IMAP4rev1 AUTH=PLAIN\. This server does not accept XOAUTH2 for IMAP\.$/],
     fix: ['auth_mechanisms'],
     fixNot: ['outlook.office365.com', 'Exchange'],
   },

@@ -160,7 +160,7 @@ export const imapRules: Rule[] = [
       const other = mech === 'XOAUTH2' ? 'OAUTHBEARER' : 'XOAUTH2';
       return {
         summary: `The server does not offer AUTH=${mech}`,
-        cause: `Its capabilities: ${(ev(ctx)!.capabilities ?? []).join(' ') || 'none'}. This server does not accept ${mech} for IMAP, or this is not Exchange Online (which offers XOAUTH2).`,
+        cause: `Its capabilities: ${(ev(ctx)!.capabilities ?? []).join(' ') || 'none'}. This server does not accept ${mech} for IMAP${ctx.authMode === 'generic' ? '' : ', or this is not Exchange Online (which offers XOAUTH2)'}.`,
         fix: offers.includes(`AUTH=${other}`)
           ? `It offers ${other}: run again with --mech ${other.toLowerCase()}.`
           : ctx.authMode === 'generic'
