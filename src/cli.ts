@@ -76,7 +76,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     addConnectionOptions(
       program
         .command('test')
-        .description('get a token (app-only by default, or a user's sign-in, or a ready one) and open the mailbox over IMAP, stage by stage')
+        .description("get a token (app-only by default, a user's sign-in, or a ready one) and open the mailbox over IMAP, stage by stage")
         .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}`),
     ),
   ).action((opts: Record<string, unknown>) =>
