@@ -1,5 +1,5 @@
 import type { LoadedCertificate } from '../token/certificate.js';
-import { CLOUDS, type CloudName } from './clouds.js';
+import type { CloudName } from './clouds.js';
 import type { ConnectTo } from './connect-to.js';
 import type { AuthMode } from './validate.js';
 
@@ -90,13 +90,8 @@ export interface Config {
   warnings: string[];
 }
 
+/** Authority host, IMAP host and scope come from the cloud (clouds.ts). */
 export const DEFAULTS = {
-  /** The worldwide cloud's; --cloud picks another set (clouds.ts). */
-  authorityHost: CLOUDS.global.authorityHost,
-  scope: CLOUDS.global.appScope,
-  /** Delegated flows: the signed-in user's own IMAP permission (offline_access is added). */
-  delegatedScope: CLOUDS.global.delegatedScope,
-  host: CLOUDS.global.imapHost,
   port: 993,
   folder: 'INBOX',
   timeoutSeconds: 15,

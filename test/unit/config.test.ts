@@ -10,6 +10,7 @@ import { readInputFile, readSecret } from '../../src/config/files.js';
 import { Sources, flagKey, loadEnvFile } from '../../src/config/sources.js';
 import * as validate from '../../src/config/validate.js';
 import { DEFAULTS, type Config } from '../../src/config/types.js';
+import { CLOUDS } from '../../src/config/clouds.js';
 import { ConfigError } from '../../src/errors.js';
 import { createSelfSignedCert, type KeyAndCert } from '../../src/sandbox/pki.js';
 import { signJwt } from '../../src/sandbox/jwt.js';
@@ -129,7 +130,7 @@ describe('precedence: flag > environment > .env', () => {
     try {
       const file = dotenv({ ...secretEnv(), IMAP_OAUTH_PORT: '2993' }, 'custom.env', other);
       const config = resolve({ flags: { envFile: file } });
-      expect(config.host).toBe(DEFAULTS.host);
+      expect(config.host).toBe(CLOUDS.global.imapHost);
       expect(config.port).toBe(2993);
       expect(config.credential.origin).toBe(`IMAP_OAUTH_CLIENT_SECRET in ${file}`);
     } finally {
@@ -144,7 +145,7 @@ describe('precedence: flag > environment > .env', () => {
 
   it('a missing ./.env is fine', () => {
     expect(fs.existsSync(path.join(dir, '.env'))).toBe(false);
-    expect(resolve({ env: secretEnv() }).host).toBe(DEFAULTS.host);
+    expect(resolve({ env: secretEnv() }).host).toBe(CLOUDS.global.imapHost);
   });
 
   it('resolves a relative --env-file against the given cwd', () => {
@@ -175,7 +176,7 @@ describe('hermetic: values only from the given flags, env and .env', () => {
     try {
       dotenv({ IMAP_OAUTH_HOST: 'other.example.com', IMAP_OAUTH_PORT: '1143' }, '.env', other);
       const config = resolve({ env: secretEnv() });
-      expect(config.host).toBe(DEFAULTS.host);
+      expect(config.host).toBe(CLOUDS.global.imapHost);
       expect(config.port).toBe(DEFAULTS.port);
       // …and the same .env does apply when that directory is the cwd.
       expect(resolve({ env: secretEnv(), cwd: other }).host).toBe('other.example.com');
@@ -189,7 +190,7 @@ describe('hermetic: values only from the given flags, env and .env', () => {
     vi.stubEnv('IMAP_OAUTH_USER', 'leaked@contoso.com');
     vi.stubEnv('NO_COLOR', '1');
     const config = resolve({ env: secretEnv(), tty: true });
-    expect(config.host).toBe(DEFAULTS.host);
+    expect(config.host).toBe(CLOUDS.global.imapHost);
     expect(config.users).toEqual([USER]);
     expect(config.output.color).toBe(true);
   });
