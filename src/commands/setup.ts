@@ -41,11 +41,6 @@ function shellArg(value: string): string {
   return ps.psQuote(value);
 }
 
-function connectExchange(tenant: string | undefined, cloud: CloudName | undefined): string {
-  const environment = CLOUDS[cloud ?? 'global'].exchangeEnvironment;
-  return tenant ? ps.connectCommand(tenant, environment) : `Connect-ExchangeOnline${environment ? ` -ExchangeEnvironmentName ${environment}` : ''}`;
-}
-
 function installModule(name: string): string[] {
   return [
     `if (-not (Get-Module -ListAvailable -Name ${name})) {`,
@@ -55,9 +50,8 @@ function installModule(name: string): string[] {
   ];
 }
 
-function serviceIdSection(input: SetupInput): string[] {
+function serviceIdSection(input: SetupInput, graphEnvironment: string | undefined): string[] {
   const { clientId, tenant, serviceId } = input;
-  const graphEnvironment = CLOUDS[input.cloud ?? 'global'].graphEnvironment;
   if (serviceId) {
     return [
       "# Step 2 of 5: the object ID of the app's service principal (given with --service-id). It must be",
@@ -84,8 +78,9 @@ function serviceIdSection(input: SetupInput): string[] {
 
 /** The whole PowerShell script, ending with a newline. Pure: same input, same text. */
 export function renderSetupScript(input: SetupInput): string {
-  const { clientId, tenant, mailboxes, cloud } = input;
-  const national = cloud && cloud !== 'global' ? CLOUDS[cloud] : undefined;
+  const { clientId, tenant, mailboxes } = input;
+  const cloud = CLOUDS[input.cloud ?? 'global'];
+  const national = cloud.name !== 'global' ? cloud : undefined;
   const values = (mailbox: string): ps.PsValues => ({ clientId, servicePrincipalExpr: SERVICE_ID, mailbox });
   const [firstMailbox = '', ...otherMailboxes] = mailboxes;
   const testCommand = [
@@ -121,9 +116,9 @@ export function renderSetupScript(input: SetupInput): string {
     '',
     '# Step 1 of 5: connect to Exchange Online.',
     ...installModule('ExchangeOnlineManagement'),
-    connectExchange(tenant, cloud),
+    ps.connectCommand(tenant, cloud.exchangeEnvironment, { placeholder: false }),
     '',
-    ...serviceIdSection(input),
+    ...serviceIdSection(input, cloud.graphEnvironment),
     '',
     '# Step 3 of 5: register the service principal in Exchange Online (skipped if it already is).',
     `$Existing = Get-ServicePrincipal | Where-Object AppId -eq ${ps.psQuote(clientId)}`,

@@ -1,6 +1,13 @@
 import { CLOUDS, type Cloud } from '../config/clouds.js';
 import type { DiagnosisContext } from './types.js';
 
+/**
+ * The resource a scope is for: `https://outlook.office365.com/.default` and
+ * `https://outlook.office.com/IMAP.AccessAsUser.All` name https://outlook.office365.com and
+ * https://outlook.office.com; a scope without a path (or a bare permission) is returned as it is.
+ */
+export const resourceOf = (scope: string): string => /^([a-z][a-z0-9+.-]*:\/\/[^/]+.*?)\/[^/]*$/i.exec(scope)?.[1] ?? scope;
+
 /** The cloud whose hosts and scopes a fix names. */
 export const cloudOf = (ctx: Pick<DiagnosisContext, 'cloud'>): Cloud => CLOUDS[ctx.cloud ?? 'global'];
 

@@ -22,9 +22,13 @@ export const psQuote = q;
 
 export const PROPAGATION_NOTE = 'Changes can take up to about 30 minutes to reach the Exchange Online servers: wait, then run the check again.';
 
-/** `exchangeEnvironment`: -ExchangeEnvironmentName of a national cloud (O365USGovGCCHigh, …). */
-export function connectCommand(tenant?: string, exchangeEnvironment?: string): string {
-  return `Connect-ExchangeOnline${exchangeEnvironment ? ` -ExchangeEnvironmentName ${exchangeEnvironment}` : ''} -Organization ${or(tenant, '<tenant-id>')}`;
+/**
+ * `exchangeEnvironment`: -ExchangeEnvironmentName of a national cloud (O365USGovGCCHigh, …). Without a
+ * tenant, -Organization has a placeholder, or is left out (the admin's own tenant) with `placeholder: false`.
+ */
+export function connectCommand(tenant?: string, exchangeEnvironment?: string, opts: { placeholder?: boolean } = {}): string {
+  const organization = tenant || opts.placeholder !== false ? ` -Organization ${or(tenant, '<tenant-id>')}` : '';
+  return `Connect-ExchangeOnline${exchangeEnvironment ? ` -ExchangeEnvironmentName ${exchangeEnvironment}` : ''}${organization}`;
 }
 
 export function newServicePrincipal(v: PsValues): string {

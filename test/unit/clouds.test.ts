@@ -8,6 +8,7 @@ import { CLOUDS, CLOUD_NAMES, cloudOfAuthority } from '../../src/config/clouds.j
 import { resolveConfig } from '../../src/config/resolve.js';
 import type { Config } from '../../src/config/types.js';
 import { renderSetupScript, setupInputFromFlags } from '../../src/commands/setup.js';
+import { resourceOf } from '../../src/diagnose/cloud.js';
 import { diagnose, type DiagnosisContext } from '../../src/diagnose/index.js';
 import { ConfigError } from '../../src/errors.js';
 import type { ProbeResult } from '../../src/imap/types.js';
@@ -42,6 +43,19 @@ describe('the presets', () => {
     expect(cloudOfAuthority('https://LOGIN.partner.microsoftonline.cn/')?.name).toBe('china');
     expect(cloudOfAuthority('https://login.microsoftonline.us')?.name).toBe('usgov');
     expect(cloudOfAuthority('https://127.0.0.1:8443')).toBeUndefined();
+  });
+});
+
+describe('resourceOf', () => {
+  it.each([
+    ['https://outlook.office365.com/.default', 'https://outlook.office365.com'],
+    ['https://outlook.office.com/IMAP.AccessAsUser.All', 'https://outlook.office.com'],
+    ['https://partner.outlook.cn/.default', 'https://partner.outlook.cn'],
+    ['https://outlook.office365.com', 'https://outlook.office365.com'],
+    ['api://3f1b8a52-2c55-4d7a-9a3e-0c5f3e9d1b21/Mail.Read', 'api://3f1b8a52-2c55-4d7a-9a3e-0c5f3e9d1b21'],
+    ['User.Read', 'User.Read'],
+  ])('%s is for %s', (scope, resource) => {
+    expect(resourceOf(scope)).toBe(resource);
   });
 });
 

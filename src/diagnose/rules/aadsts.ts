@@ -1,6 +1,6 @@
 // Token endpoint errors, keyed by AADSTS number. Each entry is data; `aadstsRules` turns the
 // table into rules. Wording follows Microsoft's error reference.
-import { cloudOf } from '../cloud.js';
+import { cloudOf, resourceOf } from '../cloud.js';
 import type { DiagnosisContext, Rule } from '../types.js';
 
 interface AadstsEntry {
@@ -14,7 +14,6 @@ interface AadstsEntry {
 const portal = 'Entra admin center → App registrations';
 const app = (ctx: DiagnosisContext) => ctx.clientId ?? '<client-id>';
 const tenant = (ctx: DiagnosisContext) => ctx.tenant ?? '<tenant>';
-const resourceOf = (scope: string) => scope.replace(/\/\.default$/, '').replace(/\/[^/]*$/, (m) => (m.includes('.') ? '' : m));
 
 const TABLE: AadstsEntry[] = [
   {

@@ -2,18 +2,19 @@
 // what it will most likely object to.
 import { isUserSignIn } from '../../config/types.js';
 import { isoTime, type TokenClaims } from '../../token/claims.js';
-import { cloudOf } from '../cloud.js';
+import { CLOUDS } from '../../config/clouds.js';
+import { cloudOf, resourceOf } from '../cloud.js';
 import { inMode, type DiagnosisContext, type Rule } from '../types.js';
 
 export const IMAP_ROLE = 'IMAP.AccessAsApp';
 export const IMAP_USER_SCOPE = 'IMAP.AccessAsUser.All';
+/** Exchange Online's resource in every cloud (from its scopes), its app ID, and the retired Germany cloud's. */
 const EXCHANGE_AUDIENCES = [
-  'https://outlook.office365.com', 'https://outlook.office.com', '00000002-0000-0ff1-ce00-000000000000',
-  'https://outlook.office365.us', 'https://outlook.office365.us/', 'https://partner.outlook.cn', 'https://outlook.office.de',
+  ...new Set(Object.values(CLOUDS).flatMap((c) => [resourceOf(c.appScope), resourceOf(c.delegatedScope)])),
+  '00000002-0000-0ff1-ce00-000000000000',
+  'https://outlook.office.de',
 ];
 const SKEW_SECONDS = 300;
-/** `https://host/.default` → `https://host`. */
-const resource = (scope: string) => scope.replace(/\/[^/]*$/, '');
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const claimsOf = (ctx: DiagnosisContext): TokenClaims | undefined => (ctx.token.ok ? ctx.token.claims : undefined);
@@ -34,7 +35,7 @@ export const claimRules: Rule[] = [
     },
     diagnose: (ctx) => ({
       summary: `The token is for ${audiences(claimsOf(ctx)!).join(', ')}, not Exchange Online`,
-      cause: `Exchange Online only accepts tokens for its own resource (${resource(cloudOf(ctx).appScope)}). A Microsoft Graph token (scope https://graph.microsoft.com/.default) does not work for IMAP.`,
+      cause: `Exchange Online only accepts tokens for its own resource (${resourceOf(cloudOf(ctx).appScope)}). A Microsoft Graph token (scope https://graph.microsoft.com/.default) does not work for IMAP.`,
       fix: `Request the token with --scope ${cloudOf(ctx).appScope} (now: ${ctx.scope}).`,
     }),
   },
