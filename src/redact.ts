@@ -1,15 +1,26 @@
 // Every secret the tool holds is registered here, and every byte of output passes through
-// `redact()`: human text, JSON, transcripts, error messages, library logs. Secrets are also
-// matched in the encodings they travel in (base64 of a SASL string, URL-encoded form fields).
+// `redact()`: human text, JSON, transcripts, report files, error messages, library logs. Secrets
+// are matched in the encodings they travel in (raw, trimmed, URL- and form-encoded, JSON- and
+// XML-escaped, base64 and base64url inside any payload) and so is every fragment of 16 or more
+// consecutive characters of any of those forms: a truncated body or a wrapped echo hides it too.
 export const REDACTED = '<redacted>';
 
 const MIN_SECRET_LENGTH = 4; // shorter values would redact ordinary words
+/** A run of this many characters of a secret (in any of its forms) is hidden wherever it appears. */
+export const FRAGMENT_LENGTH = 16;
+/**
+ * Text is probed at every BLOCK-th position with the secrets' BLOCK-character windows: any run of
+ * FRAGMENT_LENGTH characters holds one whole aligned block, so no fragment is missed, and ordinary
+ * text costs one set look-up per BLOCK characters.
+ */
+const BLOCK = FRAGMENT_LENGTH / 2;
 
 /**
  * The base64 text that any encoding of a string containing `secret` must contain: base64 works in
  * 3-byte groups, so the secret's bytes land at one of three alignments, and for each alignment the
- * characters made only of the secret's bits are fixed. Hiding these three cores hides the secret
- * inside any base64 payload (a SASL string for any user, say) without registering each payload.
+ * characters made only of the secret's bits are fixed. Hiding these three cores (and their
+ * fragments) hides the secret inside any base64 payload (a SASL string for any user, say) without
+ * registering each payload.
  */
 export function base64Cores(secret: string, alphabet: 'base64' | 'base64url' = 'base64'): string[] {
   const bytes = Buffer.from(secret);
@@ -24,65 +35,128 @@ export function base64Cores(secret: string, alphabet: 'base64' | 'base64url' = '
   return cores;
 }
 
-const BASE64_CHAR = /[A-Za-z0-9+/_=-]/;
+const isBase64Char = (c: number) =>
+  (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45 || c === 61;
 
-/** Replaces every base64 run that contains `core` with REDACTED, in linear time. */
-function redactRunsAround(text: string, core: string): string {
-  let out = '';
-  let from = 0;
-  for (let at = text.indexOf(core); at >= 0; at = text.indexOf(core, from)) {
-    let start = at;
-    while (start > from && BASE64_CHAR.test(text[start - 1]!)) start--;
-    let end = at + core.length;
-    while (end < text.length && BASE64_CHAR.test(text[end]!)) end++;
-    out += text.slice(from, start) + REDACTED;
-    from = end;
-  }
-  return out + text.slice(from);
+/** The forms a secret takes in text the tool may print. */
+export function textForms(secret: string): string[] {
+  const form = new URLSearchParams({ v: secret }).toString().slice(2); // form bodies: "~" → "%7E", " " → "+"
+  const lowerHex = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
+  const json = JSON.stringify(secret).slice(1, -1);
+  const xml = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const uri = encodeURIComponent(secret);
+  return [...new Set([secret, secret.trim(), uri, lowerHex(uri), form, lowerHex(form), json, xml])].filter((f) => f.length >= MIN_SECRET_LENGTH);
+}
+
+type Kind = 'text' | 'base64';
+
+export interface RedactOptions {
+  /** The marker put in place of a secret (markup formats want it escaped). */
+  marker?: string;
 }
 
 export class Redactor {
+  /** Forms shorter than a fragment, and whole strings registered as such: replaced where found whole. */
   private readonly needles = new Set<string>();
-  /** Base64 cores: the whole base64 run around one is a payload carrying the secret. */
-  private readonly cores = new Set<string>();
-  /** Longest first, so a long form is replaced whole before a shorter needle cuts into it. */
-  private ordered: string[] = [];
+  private orderedNeedles: string[] = [];
+  /** Every FRAGMENT_LENGTH window of every long form, and what a hit means. */
+  private readonly windows = new Map<string, Kind>();
+  /** Every BLOCK window of the same forms: the cheap first look. */
+  private readonly blocks = new Set<string>();
+  private readonly registered = new Set<string>();
 
   /** Registers a secret and the encoded forms it may appear in. */
   add(secret: string | undefined | null): this {
-    if (!secret || secret.length < MIN_SECRET_LENGTH) return this;
-    const forms = [
-      secret,
-      secret.trim(),
-      encodeURIComponent(secret),
-      Buffer.from(secret).toString('base64'),
-      Buffer.from(secret).toString('base64url'),
-    ];
-    const before = this.needles.size;
-    for (const form of forms) if (form.length >= MIN_SECRET_LENGTH) this.needles.add(form);
-    for (const core of [...base64Cores(secret, 'base64'), ...base64Cores(secret, 'base64url')]) this.cores.add(core);
-    if (this.needles.size !== before) this.ordered = [...this.needles].sort((a, b) => b.length - a.length);
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH || this.registered.has(secret)) return this;
+    this.registered.add(secret);
+    for (const form of textForms(secret)) this.addForm(form, 'text');
+    // The secret encoded on its own (padding included), and the cores it has inside any payload.
+    const alone = [Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')];
+    for (const core of [...alone, ...base64Cores(secret, 'base64'), ...base64Cores(secret, 'base64url')]) this.addForm(core, 'base64');
     return this;
   }
 
   /**
-   * Registers a SASL payload whole. Registering the token alone already hides it inside any
-   * base64 payload (see base64Cores); this also hides the raw string's user= part.
+   * Registers a SASL payload. The token inside it is a secret (and hides the payload in any
+   * encoding); the raw string is hidden whole, but its user= part alone is no secret.
    */
   addSasl(raw: string, token: string): this {
     this.add(token);
-    this.needles.add(raw);
-    this.ordered = [...this.needles].sort((a, b) => b.length - a.length);
+    this.addNeedle(raw);
     return this;
   }
 
-  redact(text: string): string {
-    let out = text;
-    for (const core of this.cores) if (out.includes(core)) out = redactRunsAround(out, core);
-    for (const needle of this.ordered) {
-      if (out.includes(needle)) out = out.split(needle).join(REDACTED);
+  /** Whether anything is registered (an empty redactor only hides token shapes). */
+  get size(): number {
+    return this.registered.size;
+  }
+
+  private addNeedle(value: string): void {
+    if (value.length < MIN_SECRET_LENGTH || this.needles.has(value)) return;
+    this.needles.add(value);
+    this.orderedNeedles = [...this.needles].sort((a, b) => b.length - a.length);
+  }
+
+  private addForm(form: string, kind: Kind): void {
+    if (form.length < FRAGMENT_LENGTH) {
+      if (kind === 'text') this.addNeedle(form);
+      return;
     }
-    return redactTokenShapes(out);
+    for (let i = 0; i + FRAGMENT_LENGTH <= form.length; i++) {
+      const w = form.slice(i, i + FRAGMENT_LENGTH);
+      // Where a window is both, base64 wins: the whole run around it is hidden, the safer reading.
+      if (this.windows.get(w) !== 'base64') this.windows.set(w, kind);
+    }
+    for (let i = 0; i + BLOCK <= form.length; i++) this.blocks.add(form.slice(i, i + BLOCK));
+  }
+
+  redact(text: string, opts: RedactOptions = {}): string {
+    const marker = opts.marker ?? REDACTED;
+    // Whole strings first (a SASL string is hidden as one), then fragments, then short secrets,
+    // so that a short one never cuts a long one into pieces too short to be recognised.
+    let out = text;
+    for (const needle of this.orderedNeedles) if (needle.length >= FRAGMENT_LENGTH && out.includes(needle)) out = out.split(needle).join(REDACTED);
+    if (this.windows.size) out = this.redactFragments(out, REDACTED);
+    for (const needle of this.orderedNeedles) if (needle.length < FRAGMENT_LENGTH && out.includes(needle)) out = out.split(needle).join(REDACTED);
+    out = redactTokenShapes(out);
+    return marker === REDACTED ? out : out.split(REDACTED).join(marker);
+  }
+
+  /** Finds every run of secret windows, in one pass at BLOCK stride, and replaces it. */
+  private redactFragments(text: string, marker: string): string {
+    if (text.length < FRAGMENT_LENGTH) return text;
+    const ranges: Array<[number, number]> = [];
+    let scannedTo = 0; // text before this is inside a range already found
+    for (let p = 0; p + BLOCK <= text.length; p += BLOCK) {
+      if (p < scannedTo || !this.blocks.has(text.slice(p, p + BLOCK))) continue;
+      // The block may be the first or second half of a fragment window: try every start that contains it.
+      for (let s = Math.max(scannedTo, p - BLOCK); s <= p; s++) {
+        const kind = this.windows.get(text.slice(s, s + FRAGMENT_LENGTH));
+        if (!kind) continue;
+        let start = s;
+        while (start > scannedTo && this.windows.has(text.slice(start - 1, start - 1 + FRAGMENT_LENGTH))) start--;
+        let end = s + FRAGMENT_LENGTH;
+        while (end < text.length && this.windows.has(text.slice(end + 1 - FRAGMENT_LENGTH, end + 1))) end++;
+        if (kind === 'base64') {
+          // The whole base64 run around a hit is a payload carrying the secret.
+          while (start > scannedTo && isBase64Char(text.charCodeAt(start - 1))) start--;
+          while (end < text.length && isBase64Char(text.charCodeAt(end))) end++;
+        }
+        const last = ranges[ranges.length - 1];
+        if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+        else ranges.push([start, end]);
+        scannedTo = end;
+        break;
+      }
+    }
+    if (!ranges.length) return text;
+    let out = '';
+    let from = 0;
+    for (const [start, end] of ranges) {
+      out += text.slice(from, start) + marker;
+      from = end;
+    }
+    return out + text.slice(from);
   }
 
   /** Deep-redacts every string (keys included) in a JSON-like value; absurd nesting is cut. */

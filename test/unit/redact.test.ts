@@ -162,3 +162,67 @@ describe('bearer credentials', () => {
     expect(r.redact('AUTHENTICATE OAUTHBEARER accepted')).toBe('AUTHENTICATE OAUTHBEARER accepted');
   });
 });
+
+describe('fragments and every encoding (issue 9)', () => {
+  // Entra client secrets are 40 characters and contain "~".
+  const secret = 'Xy7~Q8d.Kp_2mN-vR4s~T6uW9zA1bC3eF5gH7jL0';
+  const r = new Redactor().add(secret);
+  const forms: Record<string, string> = {
+    raw: secret,
+    'URLSearchParams (~ → %7E)': new URLSearchParams({ v: secret }).toString().slice(2),
+    'lower-case percent escapes': new URLSearchParams({ v: secret }).toString().slice(2).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    base64: b64(secret),
+    base64url: b64url(secret),
+    'JSON-escaped': JSON.stringify(secret).slice(1, -1),
+  };
+
+  it.each(Object.entries(forms))('hides every 16-character fragment of the %s form', (_name, form) => {
+    for (let i = 0; i + 16 <= form.length; i++) {
+      const fragment = form.slice(i, i + 16);
+      const out = r.redact(`error_description: "…${fragment}…" end`);
+      expect(out, `fragment at ${i}`).not.toContain(fragment);
+      expect(out).toContain('<redacted>');
+      expect(out.startsWith('error_description: "…')).toBe(true);
+      expect(out.endsWith('…" end')).toBe(true);
+    }
+  });
+
+  it('hides a body truncated at 120 characters that starts with the secret', () => {
+    const body = `client_id=abc&client_secret=${new URLSearchParams({ v: secret }).toString().slice(2)}&grant_type=client_credentials`;
+    const cut = body.slice(0, 48); // the secret cut after 20 characters
+    expect(r.redact(cut)).toBe('client_id=abc&client_secret=<redacted>');
+  });
+
+  it('leaves a 15-character fragment (the stated limit) and ordinary text alone', () => {
+    const text = `A1 OK done ${secret.slice(3, 18)} x`;
+    expect(r.redact(text)).toBe(text);
+  });
+
+  it('hides a SASL string echoed wrapped over 76-character lines', () => {
+    const token = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${b64url(JSON.stringify({ aud: 'https://outlook.office365.com', roles: ['IMAP.AccessAsApp'], oid: 'x'.repeat(200) }))}.${b64url('s'.repeat(256))}`;
+    const tr = new Redactor().add(token);
+    const sasl = Buffer.from(`user=someone@contoso.com\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    const wrapped = sasl.match(/.{1,76}/g)!.map((l) => `S: * ${l}`).join('\n');
+    const out = tr.redact(wrapped);
+    // Rebuilding from what is left yields no 16-character run of the token's base64.
+    const leftover = out.split('\n').map((l) => l.replace(/^S: \* /, '')).filter((l) => l !== '<redacted>');
+    for (const line of leftover) {
+      const decoded = Buffer.from(line, 'base64').toString('latin1');
+      for (let i = 0; i + 16 <= decoded.length; i++) expect(token.includes(decoded.slice(i, i + 16))).toBe(false);
+    }
+    const lines = wrapped.split('\n').length;
+    expect(lines).toBeGreaterThan(10);
+    // Only the first line (user=…) and the last (a few bytes of the token and the \x01\x01 end) may stay.
+    expect(out.split('\n').filter((l) => l === 'S: * <redacted>').length).toBeGreaterThanOrEqual(lines - 2);
+  });
+
+  it('uses an escaped marker for markup', () => {
+    expect(r.redact(`<failure message="${secret}"/>`, { marker: '&lt;redacted&gt;' })).toBe('<failure message="&lt;redacted&gt;"/>');
+    expect(r.redact('C: 2 AUTHENTICATE XOAUTH2 <redacted>', { marker: '[redacted]' })).toBe('C: 2 AUTHENTICATE XOAUTH2 [redacted]');
+  });
+
+  it('is linear on long hostile text (hang guard: the test timeout)', { timeout: 5_000 }, () => {
+    const hostile = `${secret.slice(0, 15)}#`.repeat(100_000);
+    expect(r.redact(hostile)).toBe(hostile);
+  });
+});
