@@ -55,6 +55,14 @@ export interface ProbeEvidence {
   mailbox?: { folder: string; exists?: number };
   /** Stopped by Ctrl-C before it finished. */
   interrupted?: boolean;
+  /** The protocol the probe spoke (src/probe/); absent means IMAP. */
+  protocol?: 'imap' | 'pop' | 'smtp';
+  /** SMTP: the reply that failed the step, and the command it answered. */
+  smtpReply?: { command: string; code: number; enhanced?: string; text: string };
+  /** SMTP: STARTTLS was not offered, so nothing was authenticated (never AUTH in clear). */
+  noStartTls?: boolean;
+  /** SMTP --send-test: the message was accepted for this recipient (the server's reply text). */
+  smtpSent?: { recipient: string; reply: string };
 }
 
 export interface ProbeResult {
