@@ -55,6 +55,8 @@ export interface ImapSandboxOptions {
   fault?: ImapFault | null;
   /** Named in the greeting; default 'SN6PR01CA0001.namprd01.prod.outlook.com'. */
   backendName?: string;
+  /** 'backend-authenticate': the greeting Exchange sends since late 2025, with "(BACKENDAUTHENTICATE)" before the backend. */
+  greetingStyle?: 'classic' | 'backend-authenticate';
 }
 
 export interface SessionRecord {
@@ -78,8 +80,9 @@ export interface ImapSandbox {
 }
 
 /** Exchange's greeting: the bracketed part is base64 of the UTF-16LE backend server name. */
-export function exchangeGreeting(backendName: string): string {
-  return `* OK The Microsoft Exchange IMAP4 service is ready. [${Buffer.from(backendName, 'utf16le').toString('base64')}]`;
+export function exchangeGreeting(backendName: string, style: ImapSandboxOptions['greetingStyle'] = 'classic'): string {
+  const marker = style === 'backend-authenticate' ? ' (BACKENDAUTHENTICATE)' : '';
+  return `* OK The Microsoft Exchange IMAP4 service is ready.${marker} [${Buffer.from(backendName, 'utf16le').toString('base64')}]`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,12 +90,17 @@ export function exchangeGreeting(backendName: string): string {
 // in production).
 
 const MAX_LINE = 64 * 1024;
-const CAPS_BEFORE_AUTH = 'IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+';
-const CAPS_AFTER_AUTH = 'IMAP4 IMAP4rev1 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+';
+// As Exchange Online lists them in collected transcripts: after login the AUTH= entries stay and
+// Exchange's own extensions appear.
+const CAPS_BEFORE_AUTH = 'IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+';
+const CAPS_AFTER_AUTH =
+  'IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CLIENTACCESSRULES CLIENTNETWORKPRESENCELOCATION BACKENDAUTHENTICATE CHILDREN IDLE NAMESPACE LITERAL+';
 const AUTH_FAILED = 'NO AUTHENTICATE failed.';
 /** The delegated permission a user token needs (Office 365 Exchange Online). */
 const DELEGATED_SCOPE = 'IMAP.AccessAsUser.All';
 const NOT_CONNECTED = 'BAD User is authenticated but not connected.';
+/** What Exchange sends after the second command refused as "not connected", before it closes. */
+const NOT_CONNECTED_BYE = '* BYE Connection closed. 14';
 const INVALID_STATE = 'BAD Command received in Invalid state.';
 const UNKNOWN_COMMAND = 'BAD Command Error. 12';
 const ARGUMENT_ERROR = 'BAD Command Argument Error. 11';
@@ -318,6 +326,8 @@ class Session {
   silent = false;
   /** bye-after-auth: the next command ends the connection. */
   byeOnNextCommand = false;
+  /** Commands refused with "not connected" so far: the second one ends the session. */
+  notConnectedCount = 0;
   private closed = false;
   private waiter: ((line: string) => void) | null = null;
   private readonly reader: LineReader;
@@ -363,7 +373,7 @@ class Session {
         return;
       }
       default:
-        this.send(exchangeGreeting(this.opts.backendName ?? 'SN6PR01CA0001.namprd01.prod.outlook.com'));
+        this.send(exchangeGreeting(this.opts.backendName ?? 'SN6PR01CA0001.namprd01.prod.outlook.com', this.opts.greetingStyle));
     }
   }
 
@@ -413,7 +423,11 @@ class Session {
     const name = (head[2] ?? '').toUpperCase();
     const command = COMMANDS[name];
     if (!command) return this.tagged(tag, UNKNOWN_COMMAND);
-    if (this.allowedWhenNotConnected && !this.allowedWhenNotConnected.has(name)) return this.tagged(tag, NOT_CONNECTED);
+    if (this.allowedWhenNotConnected && !this.allowedWhenNotConnected.has(name)) {
+      this.tagged(tag, NOT_CONNECTED);
+      if (++this.notConnectedCount >= 2) this.bye(NOT_CONNECTED_BYE);
+      return;
+    }
     if (!command.states.includes(this.state)) return this.tagged(tag, INVALID_STATE);
     let args: Arg[];
     try {

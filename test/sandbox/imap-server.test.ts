@@ -4,6 +4,7 @@ import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import tls from 'node:tls';
 import { generateKeyPairSync } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
+import { decodeExchangeBackend } from '../../src/imap/greeting.js';
 import { createTestPki } from '../../src/sandbox/pki.js';
 import { signJwt, verifyJwt } from '../../src/sandbox/jwt.js';
 import {
@@ -192,14 +193,22 @@ async function silentFor(raw: Raw, ms: number): Promise<void> {
 describe('greeting and not-authenticated state', () => {
   it('greets like Exchange, with the backend name as base64 of UTF-16LE', async () => {
     expect(exchangeGreeting('AB')).toBe('* OK The Microsoft Exchange IMAP4 service is ready. [QQBCAA==]');
+    expect(exchangeGreeting('AB', 'backend-authenticate')).toBe('* OK The Microsoft Exchange IMAP4 service is ready. (BACKENDAUTHENTICATE) [QQBCAA==]');
     const raw = await connect(await start());
     const greeting = await raw.next();
     const b64 = /\[([A-Za-z0-9+/=]+)\]$/.exec(greeting)?.[1] ?? '';
     expect(Buffer.from(b64, 'base64').toString('utf16le')).toBe(BACKEND);
     expect(await raw.cmd('c1', 'CAPABILITY')).toEqual([
-      '* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+',
+      '* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+',
       'c1 OK CAPABILITY completed.',
     ]);
+  });
+
+  it('the late-2025 greeting variant, "(BACKENDAUTHENTICATE) [base64]": the backend still decodes', async () => {
+    const raw = await connect(await start({ greetingStyle: 'backend-authenticate' }));
+    const greeting = await raw.next();
+    expect(greeting).toMatch(/^\* OK The Microsoft Exchange IMAP4 service is ready\. \(BACKENDAUTHENTICATE\) \[[A-Za-z0-9+/=]+\]$/);
+    expect(decodeExchangeBackend(greeting)).toBe(BACKEND);
   });
 
   it('refuses Basic auth, unknown mechanisms and commands that need a login', async () => {
@@ -242,8 +251,10 @@ describe('success path', () => {
     const { raw, reply } = await login(await start());
     expect(reply).toEqual(['a1 OK AUTHENTICATE completed.']);
     const caps = await raw.cmd('a2', 'CAPABILITY');
-    expect(caps[0]).toContain(' MOVE ');
-    expect(caps[0]).not.toContain('AUTH=');
+    // As Exchange: the AUTH= entries stay after login, and its own extensions appear.
+    expect(caps[0]).toBe(
+      '* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS MOVE ID UNSELECT CLIENTACCESSRULES CLIENTNETWORKPRESENCELOCATION BACKENDAUTHENTICATE CHILDREN IDLE NAMESPACE LITERAL+',
+    );
     expect(await raw.cmd('a3', 'NAMESPACE')).toEqual(['* NAMESPACE (("" "/")) NIL NIL', 'a3 OK NAMESPACE completed.']);
     expect(await raw.cmd('a4', 'LIST "" "INBOX"')).toEqual(['* LIST (\\HasNoChildren) "/" INBOX', 'a4 OK LIST completed.']);
     expect(await raw.cmd('a5', 'LIST "" "*"')).toEqual([
@@ -348,12 +359,20 @@ describe('mailbox decisions (OK, then "not connected")', () => {
     const server = await start();
     const { raw, reply } = await login(server, user);
     expect(reply).toEqual(['a1 OK AUTHENTICATE completed.']);
-    expect(await raw.cmd('a2', 'NAMESPACE')).toEqual(['a2 BAD User is authenticated but not connected.']);
-    expect(await raw.cmd('a3', 'EXAMINE INBOX')).toEqual(['a3 BAD User is authenticated but not connected.']);
-    expect(await raw.cmd('a4', 'NOOP')).toEqual(['a4 OK NOOP completed.']);
-    expect((await raw.cmd('a5', 'CAPABILITY')).at(-1)).toBe('a5 OK CAPABILITY completed.');
-    expect((await raw.cmd('a6', 'LOGOUT')).at(-1)).toBe('a6 OK LOGOUT completed.');
+    expect(await raw.cmd('a2', 'NOOP')).toEqual(['a2 OK NOOP completed.']);
+    expect((await raw.cmd('a3', 'CAPABILITY')).at(-1)).toBe('a3 OK CAPABILITY completed.');
+    expect(await raw.cmd('a4', 'NAMESPACE')).toEqual(['a4 BAD User is authenticated but not connected.']);
+    // The second refused command: BAD, then Exchange's BYE, then the connection closes.
+    expect(await raw.cmd('a5', 'EXAMINE INBOX')).toEqual(['a5 BAD User is authenticated but not connected.']);
+    expect(await raw.next()).toBe('* BYE Connection closed. 14');
+    await raw.closed;
     expect(server.sessions[0]).toMatchObject({ authenticated: true, user });
+  });
+
+  it('LOGOUT still works after one "not connected" answer', async () => {
+    const { raw } = await login(await start(), 'noaccess@contoso.onmicrosoft.com');
+    expect(await raw.cmd('a2', 'EXAMINE INBOX')).toEqual(['a2 BAD User is authenticated but not connected.']);
+    expect((await raw.cmd('a3', 'LOGOUT')).at(-1)).toBe('a3 OK LOGOUT completed.');
   });
 
   it('imapflow reports it as an authentication failure', async () => {
@@ -501,8 +520,7 @@ describe('faults', () => {
     const { raw, reply } = await login(await start({ fault: 'ok-then-bad' }), UPN, token({}, intruder.privateKey));
     expect(reply).toEqual(['a1 OK AUTHENTICATE completed.']);
     expect(await raw.cmd('a2', 'CAPABILITY')).toEqual(['a2 BAD User is authenticated but not connected.']);
-    expect(await raw.cmd('a3', 'NOOP')).toEqual(['a3 BAD User is authenticated but not connected.']);
-    expect((await raw.cmd('a4', 'LOGOUT')).at(-1)).toBe('a4 OK LOGOUT completed.');
+    expect((await raw.cmd('a3', 'LOGOUT')).at(-1)).toBe('a3 OK LOGOUT completed.');
   });
 
   it('bye-after-auth', async () => {
