@@ -22,6 +22,8 @@ export interface SandboxApp {
 export interface SandboxTenant {
   id: string;
   domains: string[];
+  /** The directory's display name, which Entra quotes in AADSTS700016; default the first domain. */
+  displayName?: string;
 }
 export type TokenFault =
   | { kind: 'hang' }
@@ -242,13 +244,18 @@ const AADSTS: Record<number, Entry> = {
   70011: {
     status: 400,
     error: 'invalid_scope',
-    text: (c) => `The provided value for the input parameter 'scope' is not valid. The scope${q(c.scope)} is not valid.`,
+    // As Entra words it: the scope is not quoted.
+    text: (c) =>
+      "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid." +
+      `${c.scope ? ` The scope ${c.scope} is not valid.` : ''}`,
   },
   53003: {
     status: 400,
     error: 'access_denied',
     text: () => 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
   },
+  // A Conditional Access variant that Microsoft's error reference does not list (seen in public threads).
+  53005: { status: 400, error: 'invalid_grant', text: () => 'Application needs to enforce Intune protection policies.' },
   50196: {
     status: 400,
     error: 'temporarily_unavailable',
@@ -386,7 +393,9 @@ interface Reply {
 const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 type KnownResources = Map<string, { appId: string; exchange: boolean }>;
-const WORLDWIDE_EXCHANGE = ['https://outlook.office365.com', 'https://outlook.office.com'];
+// https://ps.outlook.com is another identifier of Office 365 Exchange Online (MailKit's guide and
+// Microsoft's consent instructions request IMAP tokens for it).
+const WORLDWIDE_EXCHANGE = ['https://outlook.office365.com', 'https://outlook.office.com', 'https://ps.outlook.com'];
 /** Resource identifiers a stand-in knows, keyed by lower-case identifier URI or app ID. */
 function knownResources(exchange: readonly string[] = WORLDWIDE_EXCHANGE): KnownResources {
   return new Map([
@@ -529,7 +538,8 @@ function aadstsReply(base: string, code: number, ctx: AadstsContext, correlation
     httpStatus,
     {
       error,
-      error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlation} Timestamp: ${timestamp}`,
+      // Entra separates the trailer with CRLF (Microsoft's error reference shows the same shape).
+      error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlation}\r\nTimestamp: ${timestamp}`,
       error_codes: [code],
       timestamp,
       trace_id: traceId,
@@ -606,6 +616,8 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     return opts.tenants.find((t) => t.id.toLowerCase() === s || t.domains.some((d) => d.toLowerCase() === s));
   };
   const tenantName = (t: SandboxTenant) => t.domains[0] ?? t.id;
+  /** How AADSTS700016 names a directory: its display name. */
+  const directoryName = (t: SandboxTenant) => t.displayName ?? tenantName(t);
 
   function openIdConfiguration(seg: string, correlationId?: string): Reply {
     const multi = seg === 'common' || seg === 'organizations';
@@ -760,7 +772,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       (a) => a.clientId.toLowerCase() === clientId.toLowerCase() && (!tenant || a.tenantId.toLowerCase() === tenant.id.toLowerCase()),
     );
     const home = tenant ?? opts.tenants.find((t) => t.id.toLowerCase() === app?.tenantId.toLowerCase());
-    if (!app || !home) throw new Aadsts(700016, { clientId, tenant: tenant ? tenantName(tenant) : seg });
+    if (!app || !home) throw new Aadsts(700016, { clientId, tenant: tenant ? directoryName(tenant) : seg });
     return { tenant: home, app };
   }
 
@@ -1029,7 +1041,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     const clientId = form['client_id'];
     if (!clientId) throw new Aadsts(900144, { parameter: 'client_id' });
     const app = opts.apps.find((a) => a.clientId.toLowerCase() === clientId.toLowerCase() && a.tenantId.toLowerCase() === tenant.id.toLowerCase());
-    if (!app) throw new Aadsts(700016, { clientId, tenant: tenantName(tenant) });
+    if (!app) throw new Aadsts(700016, { clientId, tenant: directoryName(tenant) });
 
     const appidacr = clientCredential(app, tenant, form);
     if (!appidacr) throw new Aadsts(7000218);

@@ -39,8 +39,9 @@ export interface SandboxWorld {
   close(): Promise<void>;
 }
 
-// App-only tokens are for outlook.office365.com, delegated ones for outlook.office.com.
-const EXCHANGE_AUDIENCES = ['https://outlook.office365.com', 'https://outlook.office.com'];
+// App-only tokens are for outlook.office365.com, delegated ones for outlook.office.com; Exchange also
+// accepts its other identifier, https://ps.outlook.com (MailKit's guide requests that one).
+const EXCHANGE_AUDIENCES = ['https://outlook.office365.com', 'https://outlook.office.com', 'https://ps.outlook.com'];
 
 export async function startSandbox(options: WorldOptions = {}): Promise<SandboxWorld> {
   const pki = await createTestPki('imap-oauth sandbox CA');
@@ -55,7 +56,7 @@ export async function startSandbox(options: WorldOptions = {}): Promise<SandboxW
     deviceCodeExpiresSeconds: options.deviceCodeExpiresSeconds,
     tls: serverCert,
     signingKey: { kid, privateKeyPem: signing.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() },
-    tenants: [{ id: SANDBOX.tenantId, domains: [SANDBOX.tenantDomain] }],
+    tenants: [{ id: SANDBOX.tenantId, domains: [SANDBOX.tenantDomain], displayName: 'Contoso' }],
     apps: [
       {
         clientId: SANDBOX.clientId,

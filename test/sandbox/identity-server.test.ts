@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, ConfidentialClientApplication, InteractionRequiredAuthError, PublicClientApplication, ServerError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { createSelfSignedCert, createTestPki, thumbprintSha256, type KeyAndCert, type TestPki } from '../../src/sandbox/pki.js';
 import { parseJwt, verifyJwt } from '../../src/sandbox/jwt.js';
-import { startIdentityServer, type IdentityServer, type IdentityServerOptions } from '../../src/sandbox/identity-server.js';
+import { describeAadsts, startIdentityServer, type IdentityServer, type IdentityServerOptions } from '../../src/sandbox/identity-server.js';
 
-const TENANT = { id: randomUUID(), domains: ['contoso.onmicrosoft.com'] };
+const TENANT = { id: randomUUID(), domains: ['contoso.onmicrosoft.com'], displayName: 'Contoso' };
 const CLIENT_ID = randomUUID();
 const SP_ID = randomUUID();
 const IMAP_SCOPE = 'https://outlook.office365.com/.default';
@@ -228,6 +228,19 @@ describe('identity server with MSAL', () => {
     expect(err.errorMessage).toContain(`AADSTS${code}:`);
   });
 
+  it("AADSTS700016 quotes the directory's display name, as Entra does", async () => {
+    const clientId = randomUUID();
+    const err = await serverError({ clientId });
+    expect(err.errorMessage).toContain(`Application with identifier '${clientId}' was not found in the directory 'Contoso'.`);
+  });
+
+  it("AADSTS70011 says the request must include a 'scope' and names the scope unquoted", () => {
+    const scope = 'https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send';
+    expect(describeAadsts(70011, { scope }).description).toBe(
+      `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`,
+    );
+  });
+
   it('rejects a certificate that was not uploaded with AADSTS700027', async () => {
     const other = await createSelfSignedCert('CN=not-uploaded');
     const err = await serverError({ cert: other });
@@ -303,7 +316,7 @@ describe('faults', () => {
     expect(body).toMatchObject({ error: 'temporarily_unavailable', error_codes: [50196], correlation_id: correlation, error_uri: `${server.url}/error?code=50196` });
     expect(body['timestamp']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
     expect(body['error_description']).toMatch(
-      new RegExp(`^AADSTS50196: .+ Trace ID: ${String(body['trace_id'])} Correlation ID: ${correlation} Timestamp: ${String(body['timestamp'])}$`),
+      new RegExp(`^AADSTS50196: .+\r\nTrace ID: ${String(body['trace_id'])}\r\nCorrelation ID: ${correlation}\r\nTimestamp: ${String(body['timestamp'])}$`),
     );
     expect(server.requests.at(-1)?.form).toMatchObject({ client_secret: 'good-secret' });
   });
@@ -493,7 +506,7 @@ describe('device code flow (MSAL PublicClientApplication)', () => {
     expect(JSON.parse(res.text)).toMatchObject({
       error: 'invalid_client',
       error_codes: [7000218],
-      error_description: expect.stringMatching(/^AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'\. Trace ID/),
+      error_description: expect.stringMatching(/^AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'\.\r\nTrace ID/),
     });
   });
 });
@@ -535,7 +548,7 @@ describe('device code endpoints on the wire', () => {
     const pending = await poll(deviceCode);
     expect(pending.status).toBe(400);
     expect(pending.body).toMatchObject({ error: 'authorization_pending', error_codes: [70016] });
-    expect(pending.body['error_description']).toMatch(/^AADSTS70016: OAuth 2\.0 device flow error\. Authorization is pending\. Continue polling\. Trace ID: /);
+    expect(pending.body['error_description']).toMatch(/^AADSTS70016: OAuth 2\.0 device flow error\. Authorization is pending\. Continue polling\.\r\nTrace ID: /);
     expect((await poll(deviceCode)).body['error']).toBe('slow_down');
     expect((await poll('nonsense')).body).toMatchObject({ error: 'bad_verification_code', error_codes: [70018] });
     dc.approveDeviceCode(String(body['user_code']), { upn: 'someone@contoso.com' });
@@ -574,7 +587,7 @@ describe('device code endpoints on the wire', () => {
 
     const unknown = await refresh('1.AXkAnot-a-token');
     expect([unknown.status, unknown.body['error'], unknown.body['error_codes']]).toEqual([400, 'invalid_grant', [9002313]]);
-    expect(unknown.body['error_description']).toMatch(/^AADSTS9002313: Invalid request\. Request is malformed or invalid\. Trace ID: /);
+    expect(unknown.body['error_description']).toMatch(/^AADSTS9002313: Invalid request\. Request is malformed or invalid\.\r\nTrace ID: /);
     const other = await refresh(rt, { client_id: randomUUID() });
     expect(other.body['error_codes']).toEqual([700016]);
     const missing = await refresh('');
@@ -585,7 +598,7 @@ describe('device code endpoints on the wire', () => {
       const revoked = await refresh(token);
       expect([revoked.status, revoked.body['error'], revoked.body['error_codes']]).toEqual([400, 'invalid_grant', [700082]]);
       expect(revoked.body['error_description']).toMatch(
-        /^AADSTS700082: The refresh token has expired due to inactivity\. The token was issued on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z and was inactive for 90\.00:00:00\. Trace ID: /,
+        /^AADSTS700082: The refresh token has expired due to inactivity\. The token was issued on \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z and was inactive for 90\.00:00:00\.\r\nTrace ID: /,
       );
     }
   });
@@ -778,7 +791,7 @@ describe('authorization code flow with PKCE (MSAL acquireTokenInteractive)', () 
 
       const wrong = await redeem(code, { code_verifier: randomBytes(32).toString('base64url') });
       expect([wrong.status, wrong.body['error'], wrong.body['error_codes']]).toEqual([400, 'invalid_grant', [501481]]);
-      expect(wrong.body['error_description']).toMatch(/^AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request\. Trace ID: /);
+      expect(wrong.body['error_description']).toMatch(/^AADSTS501481: The Code_Verifier does not match the code_challenge supplied in the authorization request\.\r\nTrace ID: /);
       expect((await redeem(code, { code_verifier: '' })).body['error_codes']).toEqual([501481]);
       const otherRedirect = await redeem(code, { redirect_uri: 'http://localhost:1/' });
       expect(otherRedirect.body).toMatchObject({ error: 'invalid_grant', error_codes: [500112] });
