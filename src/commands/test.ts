@@ -5,6 +5,7 @@ import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from
 import { CLOUDS } from '../config/clouds.js';
 import { CREDENTIAL_TEXT, isUserSignIn, type Config } from '../config/types.js';
 import { diagnose, type DiagnosisContext } from '../diagnose/index.js';
+import { describeSecret } from '../diagnose/secret-shape.js';
 import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { probeMailbox } from '../imap/probe.js';
@@ -106,6 +107,8 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
     const slots: (MailboxResult | undefined)[] = new Array(users.length);
     const context = (user: string, token: TokenReport): DiagnosisContext => ({
       user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, cloud: config.cloud, authMode: config.authMode, credential: config.credential.kind, token, now: new Date(),
+      // Only the secret's shape (quotes, length, GUID shape) reaches the rules, never its value.
+      secret: config.credential.kind === 'client-secret' ? describeSecret(config.credential.secret) : undefined,
     });
     const tokenFailure = (user: string, token: TokenReport): MailboxResult => ({
       user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user, token)),

@@ -28,10 +28,11 @@ function context(token: TokenReport, probe?: { stage: StageName; evidence: Parti
 
 const goodToken = (claims: Partial<TokenClaims> = {}): TokenReport => ({ source: 'client-secret', ok: true, claims: { ...GOOD_CLAIMS, ...claims }, ms: 0, requests: 1 });
 const badToken = (error: Omit<TokenError, 'message'> & { message?: string }): TokenReport => ({ source: 'client-secret', ok: false, error: { message: 'see the description', ...error }, ms: 0, requests: 1 });
+const opaqueToken: TokenReport = { source: 'access-token-file', ok: true, ms: 0, requests: 0 };
 const imap = (stage: StageName, evidence: Partial<ProbeEvidence>, claims: Partial<TokenClaims> = {}) => context(goodToken(claims), { stage, evidence });
 
 const EXAMPLES: Record<string, () => DiagnosisContext> = {
-  'aadsts-other': () => context(badToken({ kind: 'server', aadsts: 50079 })),
+  'aadsts-other': () => context(badToken({ kind: 'server', aadsts: 90033, description: "AADSTS90033: The Microsoft Online Directory Service (MSODS) isn't available." })),
   'token-timeout': () => context(badToken({ kind: 'timeout', message: 'POST login.microsoftonline.com: timed out after 15 s' })),
   'token-network': () => context(badToken({ kind: 'network', message: 'POST login.microsoftonline.com: socket hang up' })),
   'token-empty': () => context(badToken({ kind: 'empty-token', message: 'the token endpoint answered without an access token' })),
@@ -64,6 +65,17 @@ const EXAMPLES: Record<string, () => DiagnosisContext> = {
   }),
   'imap-authenticated-not-connected': () => imap('mailbox', { authenticated: true, serverStatus: 'BAD', serverResponse: 'User is authenticated but not connected.' }),
   'imap-folder-failed': () => imap('mailbox', { authenticated: true, serverStatus: 'NO', serverResponse: "Mailbox doesn't exist." }),
+  'aadsts-location-blocked': () => context(badToken({ kind: 'server', description: 'Access has been blocked because the sign-in comes from a location that is not allowed.' })),
+  'token-opaque': () => context(opaqueToken),
+  'delegated-other-mailbox': () => ({
+    ...imap('mailbox', { authenticated: true, serverStatus: 'BAD', serverResponse: 'User is authenticated but not connected.' }, { scp: 'IMAP.AccessAsUser.All', roles: undefined, upn: '<signed-in-user>' }),
+    credential: 'access-token-file',
+  }),
+  'delegated-own-mailbox-refused': () => ({
+    ...imap('authenticate', { serverStatus: 'NO', serverResponse: 'AUTHENTICATE failed.' }, { aud: 'https://outlook.office.com', scp: 'IMAP.AccessAsUser.All', roles: undefined, upn: MAILBOX }),
+    credential: 'device-code',
+  }),
+  'imap-auth-rejected-opaque': () => ({ ...context(opaqueToken, { stage: 'authenticate', evidence: { serverStatus: 'NO', serverResponse: 'AUTHENTICATE failed.' } }), credential: 'access-token-file' }),
 };
 
 /** The example for a rule; AADSTS rules get a token error with their first code. */

@@ -3,6 +3,7 @@ import type { CredentialSource } from '../config/types.js';
 import type { AuthMode } from '../config/validate.js';
 import type { ProbeResult } from '../imap/types.js';
 import type { TokenReport } from '../token/types.js';
+import type { SecretShape } from './secret-shape.js';
 
 /** Everything a rule may read. Pure data: no secrets, no I/O. */
 export interface DiagnosisContext {
@@ -16,6 +17,8 @@ export interface DiagnosisContext {
   /** generic: any IMAP server with a ready token, so no Microsoft-specific findings; absent means entra. */
   authMode?: AuthMode;
   credential: CredentialSource;
+  /** The shape of the client secret sent (length, quotes, GUID shape: never the value), for AADSTS7000215. */
+  secret?: SecretShape;
   token: TokenReport;
   probe?: ProbeResult;
   /** Evaluation time, for expiry checks (injected so rules stay pure). */
@@ -46,6 +49,8 @@ export interface Rule {
   severity?: Diagnosis['severity'];
   /** Only in this --auth-mode (e.g. Exchange Online's own answers only for entra); default both. */
   onlyFor?: AuthMode;
+  /** Rules this one replaces when it applies: it names the cause they would only guess at. */
+  supersedes?: string[];
 }
 
 /** Whether the rule is in play for this run's --auth-mode (it may still not apply). */

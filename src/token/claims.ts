@@ -12,6 +12,8 @@ export interface TokenClaims {
   roles?: string[];
   scp?: string;
   upn?: string;
+  /** The signed-in user in v2 tokens (and personal accounts' id tokens). */
+  preferred_username?: string;
   unique_name?: string;
   app_displayname?: string;
   appidacr?: string;
@@ -22,7 +24,7 @@ export interface TokenClaims {
 }
 
 const SUMMARY_KEYS: (keyof TokenClaims)[] = [
-  'aud', 'iss', 'tid', 'appid', 'azp', 'app_displayname', 'oid', 'sub', 'roles', 'scp', 'upn', 'unique_name', 'appidacr', 'ver', 'iat', 'nbf', 'exp',
+  'aud', 'iss', 'tid', 'appid', 'azp', 'app_displayname', 'oid', 'sub', 'roles', 'scp', 'upn', 'preferred_username', 'unique_name', 'appidacr', 'ver', 'iat', 'nbf', 'exp',
 ];
 
 const MAX_EPOCH_SECONDS = 95_617_584_000; // 5000-01-01

@@ -7,133 +7,12 @@ import { PROPAGATION_NOTE } from '../../src/diagnose/powershell.js';
 import { PROBE_STAGES, type ProbeEvidence, type ProbeResult, type StageName } from '../../src/imap/types.js';
 import type { TokenClaims } from '../../src/token/claims.js';
 import type { TokenError, TokenReport } from '../../src/token/types.js';
-
-// ── The user's real values ────────────────────────────────────────────────────────────────────
-const TENANT = '11111111-2222-3333-4444-555555555555';
-const OTHER_TENANT = '66666666-7777-8888-9999-000000000000';
-const CLIENT = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
-const OTHER_CLIENT = 'ffffffff-0000-1111-2222-333333333333';
-const OID = '99999999-8888-7777-6666-555555555555';
-const USER = 'shared.inbox@contoso.com';
-const HOST = 'outlook.office365.com';
-const SCOPE = 'https://outlook.office365.com/.default';
-const NOW = new Date('2026-01-15T12:00:00Z');
-const NOW_S = Math.floor(NOW.getTime() / 1000);
-const CORRELATION = '22222222-2222-2222-2222-222222222222';
-const TRACE = '33333333-3333-3333-3333-333333333333';
-
-// ── Factories ─────────────────────────────────────────────────────────────────────────────────
-function claims(over: Partial<TokenClaims> = {}): TokenClaims {
-  return {
-    aud: 'https://outlook.office365.com',
-    iss: `https://sts.windows.net/${TENANT}/`,
-    roles: ['IMAP.AccessAsApp'],
-    tid: TENANT,
-    appid: CLIENT,
-    oid: OID,
-    sub: OID,
-    ver: '1.0',
-    iat: NOW_S - 300,
-    nbf: NOW_S - 300,
-    exp: NOW_S + 3300,
-    ...over,
-  };
-}
-
-function goodToken(over: Partial<TokenClaims> = {}, report: Partial<TokenReport> = {}): TokenReport {
-  return { source: 'client-secret', ok: true, claims: claims(over), ms: 1, requests: 1, ...report };
-}
-
-function tokenError(error: Partial<TokenError> & Pick<TokenError, 'kind'>): TokenReport {
-  return { source: 'client-secret', ok: false, error: { message: 'the token request failed', ...error }, ms: 1, requests: 1 };
-}
-
-function serverError(aadsts: number | undefined, over: Partial<TokenError> = {}): TokenReport {
-  const description = aadsts ? `AADSTS${aadsts}: something went wrong.` : undefined;
-  return tokenError({
-    kind: 'server',
-    message: description ?? 'HTTP error',
-    oauthError: 'invalid_client',
-    aadsts,
-    description,
-    httpStatus: 400,
-    correlationId: CORRELATION,
-    traceId: TRACE,
-    timestamp: '2026-01-15 12:00:00Z',
-    ...over,
-  });
-}
-
-/** A probe that passed every stage before `failedStage` and failed there (null: all passed). */
-function probe(failedStage: StageName | null, evidence: Partial<ProbeEvidence> = {}, port = 993): ProbeResult {
-  const stages = [];
-  for (const name of PROBE_STAGES) {
-    if (name === failedStage) {
-      stages.push({ name, ok: false, ms: 5, detail: 'failed' });
-      break;
-    }
-    stages.push({ name, ok: true, ms: 5, detail: 'ok' });
-  }
-  const reached = failedStage ? PROBE_STAGES.indexOf(failedStage) : PROBE_STAGES.length;
-  return {
-    user: USER,
-    host: HOST,
-    port,
-    ok: failedStage === null,
-    failedStage,
-    stages,
-    transcript: [],
-    evidence: {
-      authenticated: reached > PROBE_STAGES.indexOf('authenticate'),
-      greeting: reached > 0 ? '* OK The Microsoft Exchange IMAP4 service is ready.' : undefined,
-      capabilities: reached > 1 ? ['IMAP4', 'IMAP4rev1', 'AUTH=PLAIN', 'AUTH=XOAUTH2', 'SASL-IR', 'UIDPLUS'] : undefined,
-      ...(failedStage === null ? { mailbox: { folder: 'INBOX', exists: 3 } } : {}),
-      ...evidence,
-    },
-  };
-}
-
-function ctx(over: Partial<DiagnosisContext> = {}): DiagnosisContext {
-  return {
-    user: USER,
-    host: HOST,
-    tenant: TENANT,
-    clientId: CLIENT,
-    scope: SCOPE,
-    credential: 'client-secret',
-    token: goodToken(),
-    now: NOW,
-    ...over,
-  };
-}
-
-const passing = () => ctx({ probe: probe(null) });
-const ids = (ds: Diagnosis[]) => ds.map((d) => d.id);
-const only = (c: DiagnosisContext, id: string): Diagnosis => {
-  const ds = diagnose(c);
-  const hit = ds.find((d) => d.id === id);
-  expect(hit, `${id} not in [${ids(ds).join(', ')}]`).toBeDefined();
-  return hit!;
-};
-const docsFor = (code: number) => `https://login.microsoftonline.com/error?code=${code}`;
-const EXCHANGE_CMDLET = /\b(Connect-ExchangeOnline|New-ServicePrincipal|Add-MailboxPermission|Set-CASMailbox)\b/;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+import {
+  CLIENT, CORRELATION, EXCHANGE_CMDLET, HOST, NOW, NOW_S, OID, OTHER_CLIENT, OTHER_TENANT, SCOPE, TENANT, TRACE, USER, claims, ctx, docsFor, escape, goodToken, ids, only, passing, probe, serverError, tokenError, checkCase, type Case,
+} from './diagnose-fixtures.js';
+import { AADSTS_REAL_CASES, CLAIM_REAL_CASES, DELEGATED_REAL_CASES } from './diagnose-real-world-cases.js';
 
 // ── The case table: one or more cases per rule id ─────────────────────────────────────────────
-interface Case {
-  name: string;
-  ctx: DiagnosisContext;
-  /** The rule that must fire. */
-  id: string;
-  /** The only error-severity finding (advisories may accompany it). Default: true. */
-  sole?: boolean;
-  summary?: (string | RegExp)[];
-  cause?: (string | RegExp)[];
-  fix?: (string | RegExp)[];
-  fixNot?: (string | RegExp)[];
-  docs?: string;
-}
-
 const AADSTS_CASES: Case[] = [
   { name: '700016 app not in tenant', ctx: ctx({ token: serverError(700016) }), id: 'aadsts-app-not-found', fix: [CLIENT, TENANT], docs: docsFor(700016) },
   { name: '7000215 secret ID instead of value', ctx: ctx({ token: serverError(7000215, { httpStatus: 401 }) }), id: 'aadsts-invalid-secret', fix: [CLIENT, 'Value', 'Secret ID'], docs: docsFor(7000215) },
@@ -177,13 +56,13 @@ const AADSTS_CASES: Case[] = [
   { name: 'HTTP 503 unavailable (no AADSTS)', ctx: ctx({ token: serverError(undefined, { httpStatus: 503, oauthError: undefined }) }), id: 'aadsts-throttled', fix: [/retry/i] },
   { name: '7000112 app disabled', ctx: ctx({ token: serverError(7000112) }), id: 'aadsts-app-disabled', fix: [CLIENT, 'Enterprise applications'], docs: docsFor(7000112) },
   {
-    name: 'an AADSTS code not in the table',
-    ctx: ctx({ token: serverError(50126, { description: 'AADSTS50126: Error validating credentials due to invalid username or password.' }) }),
+    name: 'an AADSTS code not in the table, whose text names no known cause',
+    ctx: ctx({ token: serverError(90033, { description: "AADSTS90033: The Microsoft Online Directory Service (MSODS) isn't available." }) }),
     id: 'aadsts-other',
-    summary: ['AADSTS50126'],
-    cause: ['Error validating credentials'],
-    fix: [docsFor(50126)],
-    docs: docsFor(50126),
+    summary: ['AADSTS90033'],
+    cause: ['Directory Service'],
+    fix: [docsFor(90033)],
+    docs: docsFor(90033),
   },
   {
     name: 'another unknown code (7 digits)',
@@ -531,7 +410,7 @@ const GENERIC_CASES: Case[] = [
   },
 ];
 
-const CASES: Case[] = [...AADSTS_CASES, ...DELEGATED_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...IMAP_CASES, ...GENERIC_CASES];
+const CASES: Case[] = [...AADSTS_CASES, ...AADSTS_REAL_CASES, ...DELEGATED_CASES, ...DELEGATED_REAL_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...CLAIM_REAL_CASES, ...IMAP_CASES, ...GENERIC_CASES];
 
 describe('--auth-mode generic', () => {
   it('runs no Microsoft-specific claim check on a JWT, only its times', () => {
@@ -576,7 +455,9 @@ describe('RULES', () => {
 // ── Each rule fires on its evidence ───────────────────────────────────────────────────────────
 describe.each([
   ['token endpoint (AADSTS)', AADSTS_CASES],
-  ['token claims', CLAIM_CASES],
+  ['token endpoint, real-world shapes (AADSTS)', AADSTS_REAL_CASES],
+  ['token claims', [...CLAIM_CASES, ...CLAIM_REAL_CASES]],
+  ['delegated and opaque tokens against Exchange', DELEGATED_REAL_CASES],
   ['IMAP', IMAP_CASES],
 ])('%s', (_group, cases) => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
@@ -731,7 +612,7 @@ describe('AADSTS codes', () => {
     if (how === 'aadsts') expect(ds[0]!.docs).toBe(docsFor(n));
   });
 
-  it.each([[50126], [9002313], [1]])('unknown AADSTS%s → aadsts-other with its link', (n) => {
+  it.each([[90033], [9002313], [1]])('unknown AADSTS%s → aadsts-other with its link', (n) => {
     const ds = diagnose(ctx({ token: serverError(n, { description: `AADSTS${n}: the description from Entra.` }) }));
     expect(ids(ds)).toEqual(['aadsts-other']);
     expect(ds[0]!.summary).toContain(`AADSTS${n}`);
@@ -745,7 +626,7 @@ describe('AADSTS codes', () => {
   });
 
   it('an unknown AADSTS code with HTTP 429 is throttling', () => {
-    expect(ids(diagnose(ctx({ token: serverError(50053, { httpStatus: 429 }) })))).toEqual(['aadsts-throttled']);
+    expect(ids(diagnose(ctx({ token: serverError(90033, { httpStatus: 429 }) })))).toEqual(['aadsts-throttled']);
   });
 });
 

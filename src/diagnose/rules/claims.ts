@@ -13,6 +13,9 @@ const EXCHANGE_AUDIENCES = [
   ...new Set(Object.values(CLOUDS).flatMap((c) => [resourceOf(c.appScope), resourceOf(c.delegatedScope)])),
   '00000002-0000-0ff1-ce00-000000000000',
   'https://outlook.office.de',
+  // Exchange Online's other identifier: MailKit's guide and Microsoft's consent instructions request
+  // IMAP and POP tokens for it, and they carry IMAP.AccessAsApp.
+  'https://ps.outlook.com',
 ];
 const SKEW_SECONDS = 300;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -20,6 +23,17 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const claimsOf = (ctx: DiagnosisContext): TokenClaims | undefined => (ctx.token.ok ? ctx.token.claims : undefined);
 const audiences = (c: TokenClaims) => (Array.isArray(c.aud) ? c.aud : c.aud ? [c.aud] : []);
 const isExchangeAudience = (aud: string) => EXCHANGE_AUDIENCES.includes(aud.replace(/\/$/, '')) || EXCHANGE_AUDIENCES.includes(aud);
+/** The user a delegated token names: upn (v1), preferred_username (v2), unique_name (a guest's "live.com#…" prefix dropped). */
+export function tokenUser(c: TokenClaims | undefined): string | undefined {
+  const name = c?.upn ?? c?.preferred_username ?? c?.unique_name;
+  return name?.replace(/^[^#@]*#/, '') || undefined;
+}
+/** What the token really is, for fixes: "aud X, scp Y" (or roles), not the tool's default scope. */
+export function tokenScopeText(c: TokenClaims): string {
+  const aud = audiences(c).join(', ') || 'none';
+  return c.scp ? `aud ${aud}, scp ${c.scp}` : `aud ${aud}, roles ${(c.roles ?? []).join(' ') || 'none'}`;
+}
+const nowScope = (ctx: DiagnosisContext) => (ctx.credential === 'access-token-file' ? `the token has ${tokenScopeText(claimsOf(ctx)!)}` : `now: ${ctx.scope}; the token has ${tokenScopeText(claimsOf(ctx)!)}`);
 const apiPermissionPath = 'Entra admin center → App registrations → your app → API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Application permissions → IMAP.AccessAsApp → Add, then "Grant admin consent"';
 
 export const claimRules: Rule[] = [
@@ -33,11 +47,19 @@ export const claimRules: Rule[] = [
       const c = claimsOf(ctx);
       return !!c && audiences(c).length > 0 && !audiences(c).some(isExchangeAudience);
     },
-    diagnose: (ctx) => ({
-      summary: `The token is for ${audiences(claimsOf(ctx)!).join(', ')}, not Exchange Online`,
-      cause: `Exchange Online only accepts tokens for its own resource (${resourceOf(cloudOf(ctx).appScope)}). A Microsoft Graph token (scope https://graph.microsoft.com/.default) does not work for IMAP.`,
-      fix: `Request the token with --scope ${cloudOf(ctx).appScope} (now: ${ctx.scope}).`,
-    }),
+    diagnose: (ctx) => {
+      const c = claimsOf(ctx)!;
+      // A delegated token (scp, or a user's sign-in) needs the delegated scope, not the app-only /.default.
+      const delegated = !!c.scp || isUserSignIn(ctx.credential);
+      const want = delegated ? cloudOf(ctx).delegatedScope : cloudOf(ctx).appScope;
+      return {
+        summary: `The token is for ${audiences(c).join(', ')}, not Exchange Online`,
+        cause: delegated
+          ? `Exchange Online only accepts tokens for its own resource; this delegated token is for another API (${tokenScopeText(c)}). Graph permissions such as Mail.Read do not open IMAP: IMAP needs the delegated permission IMAP.AccessAsUser.All of Office 365 Exchange Online.`
+          : `Exchange Online only accepts tokens for its own resource (${resourceOf(cloudOf(ctx).appScope)}). A Microsoft Graph token (scope https://graph.microsoft.com/.default) does not work for IMAP.`,
+        fix: `Request the token with --scope ${want} (${nowScope(ctx)}).${delegated ? ' One token is for one resource: ask for the IMAP scope on its own (offline_access may be added), and add the delegated permission IMAP.AccessAsUser.All (Office 365 Exchange Online) to the app registration.' : ''}`,
+      };
+    },
   },
   {
     id: 'token-delegated',
@@ -66,7 +88,7 @@ export const claimRules: Rule[] = [
     diagnose: (ctx) => ({
       summary: `The delegated token has no ${IMAP_USER_SCOPE} (scp: ${claimsOf(ctx)!.scp})`,
       cause: 'A signed-in user reaches IMAP only through the delegated permission IMAP.AccessAsUser.All of Office 365 Exchange Online, consented for the app.',
-      fix: `Entra admin center → App registrations → your app → API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Delegated permissions → ${IMAP_USER_SCOPE} → Add (and grant admin consent, or let the user consent). Request the token with --scope ${cloudOf(ctx).delegatedScope} (now: ${ctx.scope}).`,
+      fix: `Entra admin center → App registrations → your app → API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Delegated permissions → ${IMAP_USER_SCOPE} → Add (and grant admin consent, or let the user consent). Request the token with --scope ${cloudOf(ctx).delegatedScope} (${nowScope(ctx)}).`,
     }),
   },
   {
@@ -87,6 +109,20 @@ export const claimRules: Rule[] = [
         fix: `${apiPermissionPath}. Then request a new token.`,
       };
     },
+  },
+  {
+    id: 'token-opaque',
+    onlyFor: 'entra',
+    stage: 'claims',
+    keys: ['opaque token', 'personal Microsoft account', 'EwB'],
+    severity: 'advisory',
+    // Personal Microsoft accounts (outlook.com, hotmail.com) get opaque delegated tokens.
+    applies: (ctx) => ctx.token.ok && !ctx.token.claims,
+    diagnose: () => ({
+      summary: 'The token is opaque (not a JWT): its claims cannot be checked here',
+      cause: 'Personal Microsoft accounts (outlook.com, hotmail.com, live.com) get opaque delegated tokens; audience, scope, user and expiry are known only to the server, so the claim checks are skipped and only the server\'s answer is diagnosed.',
+      fix: 'Nothing to change for this alone. If the server refuses the token, the findings below say what its answer means.',
+    }),
   },
   {
     id: 'token-tenant-mismatch',

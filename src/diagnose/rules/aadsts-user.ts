@@ -1,0 +1,121 @@
+// AADSTS codes about the user who signs in: consent, assignment, the account itself, its session.
+import type { DiagnosisContext } from '../types.js';
+import { app, portal, signInLogs, tenant, type AadstsEntry } from './aadsts-entry.js';
+
+const signInAgain = (ctx: DiagnosisContext) =>
+  `Sign in again: imap-oauth test --flow device-code${ctx.tenant ? ` --tenant ${ctx.tenant}` : ''} --token-cache PATH (the same file).`;
+
+export const USER_ENTRIES: AadstsEntry[] = [
+  {
+    codes: [65001, 90094, 90095, 90008],
+    id: 'aadsts-consent-required',
+    phrases: ['has not consented', "hasn't consented", 'Administrator consent is required', 'admin consent'],
+    summary: 'The user or an administrator has not consented to the app',
+    cause: 'A delegated sign-in needs consent to the permissions the app asks for (IMAP.AccessAsUser.All, offline_access); the tenant may also forbid users to consent.',
+    fix: (ctx) => `${portal} → ${app(ctx)} → API permissions → Grant admin consent for the tenant (or have the user consent when signing in).`,
+  },
+  {
+    codes: [65004],
+    id: 'aadsts-consent-declined',
+    phrases: ['declined to consent'],
+    summary: 'The user declined the consent prompt',
+    cause: 'At sign-in the user was asked to allow the app its permissions and chose Cancel (or closed the page).',
+    fix: (ctx) => `Run again and accept the permissions, or have an administrator grant consent for the tenant: ${portal} → ${app(ctx)} → API permissions → Grant admin consent.`,
+  },
+  {
+    codes: [50105],
+    id: 'aadsts-user-not-assigned',
+    phrases: ['is not assigned to a role', "isn't assigned to a role"],
+    summary: 'The signed-in user is not assigned to the app',
+    cause: 'The enterprise application requires assignment ("Assignment required?" = Yes) and this user (or a group of theirs) is not assigned.',
+    fix: (ctx) => `Entra admin center → Enterprise applications → ${app(ctx)} → Users and groups → Add user/group, or set "Assignment required?" to No.`,
+  },
+  {
+    codes: [70000],
+    id: 'aadsts-sign-in-declined',
+    phrases: ['declined the authorization request'],
+    summary: 'The user declined the sign-in, or the grant is no longer valid',
+    cause: 'The device code sign-in was cancelled or declined in the browser, or the refresh token was issued to another app or tenant.',
+    fix: () => 'Run again and complete the sign-in with the new code.',
+  },
+  {
+    codes: [70020, 70019],
+    id: 'aadsts-device-code-expired',
+    phrases: ['This device code has expired', 'Verification code expired'],
+    summary: 'The device code expired before the sign-in was completed',
+    cause: 'Device codes are valid for about 15 minutes.',
+    fix: () => 'Run again and enter the new code at https://microsoft.com/devicelogin right away.',
+  },
+  {
+    codes: [700082, 70008, 700084],
+    id: 'aadsts-refresh-token-expired',
+    phrases: ['refresh token has expired due to inactivity'],
+    summary: 'The refresh token has expired or was revoked',
+    cause: 'Refresh tokens end after 90 days without use, or when the user changes the password or an admin revokes the sessions.',
+    fix: (ctx) => signInAgain(ctx),
+  },
+  {
+    codes: [50173, 50132, 50133],
+    id: 'aadsts-session-revoked',
+    phrases: ['fresh auth token is needed', 'password expiration or recent password change'],
+    summary: "The user's sessions were revoked (password change or an administrator's revoke)",
+    cause: 'A password change, an expired password or "Revoke sessions" invalidates every refresh token the user had; the saved sign-in cannot be renewed.',
+    fix: (ctx) => signInAgain(ctx),
+  },
+  {
+    codes: [50126, 50056, 50064],
+    id: 'aadsts-wrong-password',
+    phrases: ['invalid username or password', 'Error validating credentials'],
+    summary: 'The user name or password is wrong (a password sign-in)',
+    cause: 'The app signed in with a user name and password (the resource-owner password grant, as some mail tools do): Entra rejected them. That grant also fails for accounts with MFA and for federated or personal accounts, even with the right password.',
+    fix: (ctx) => `Check the user name (the full UPN) and the password; better, sign in without a password grant: imap-oauth test --flow device-code --tenant ${tenant(ctx)} --client-id ${app(ctx)}.`,
+  },
+  {
+    codes: [50034, 51004, 50020, 16000, 90072, 500208, 50014],
+    id: 'aadsts-user-not-in-tenant',
+    phrases: ['does not exist in tenant', "doesn't exist in the directory", 'account must be added to the directory', 'not a valid login domain for the account type'],
+    summary: 'The account that signed in does not exist in this tenant',
+    cause: (ctx) => `The user signed in with an account that is not in the directory asked (--tenant ${tenant(ctx)}): a typo in the user name, a personal Microsoft account (outlook.com, hotmail.com) against a work tenant, or a guest who was never invited.`,
+    fix: (ctx) => `Sign in with an account of ${tenant(ctx)}; for a personal Microsoft account use --tenant consumers with an app whose supported account types include personal accounts; a guest must be invited first (Entra admin center → Users → Invite external user).`,
+  },
+  {
+    codes: [50053],
+    id: 'aadsts-account-locked',
+    phrases: ['account is locked', 'IdsLocked'],
+    summary: 'The account is locked, or the sign-in came from an IP address with malicious activity',
+    cause: 'Too many sign-ins with a wrong password (often an old password saved in a mail client) lock the account for a while; Entra also blocks sign-ins from addresses it flags.',
+    fix: (ctx) => `Find the failed sign-in with error 50053 in ${signInLogs(ctx)} and read its Failure reason; update the password in every client that still uses the old one, and wait for the lockout to end.`,
+  },
+  {
+    codes: [50057],
+    id: 'aadsts-account-disabled',
+    phrases: ['account is disabled'],
+    summary: 'The user account is disabled',
+    cause: '"Account enabled" is off for the user (in Entra, or in the on-premises Active Directory it is synchronised from).',
+    fix: () => 'Entra admin center → Users → the user → Properties → Account enabled → Yes (for a synchronised user, enable it in Active Directory).',
+  },
+  {
+    codes: [50055, 50144],
+    id: 'aadsts-password-expired',
+    phrases: ['password is expired', 'password has expired'],
+    summary: "The user's password has expired",
+    cause: 'Entra (or the on-premises Active Directory) ended the password; sign-ins fail until it is changed.',
+    fix: () => 'Have the user change the password at https://myaccount.microsoft.com (or an admin reset it), then sign in again.',
+  },
+  {
+    codes: [50058],
+    id: 'aadsts-login-required',
+    phrases: ['no user is signed in', 'Session information is not sufficient'],
+    summary: 'A silent sign-in found no signed-in user',
+    cause: 'The browser had no session for Entra (prompt=none), so it could not sign in without asking.',
+    fix: () => 'Run the sign-in again and complete it in the browser (--flow interactive), or use --flow device-code.',
+  },
+  {
+    codes: [500021, 500022, 500212, 500213],
+    id: 'aadsts-tenant-restricted',
+    phrases: ['tenant is denied', 'cross-tenant access policy', 'outbound access policy'],
+    summary: 'Tenant restrictions or a cross-tenant access policy block this sign-in',
+    cause: 'A proxy on this network adds tenant restrictions (Restrict-Access-To-Tenant), or the home or resource tenant has a cross-tenant access policy that does not allow it.',
+    fix: (ctx) => `Sign in from a network without tenant restrictions, or have the administrators allow ${tenant(ctx)} (Entra admin center → External Identities → Cross-tenant access settings; the proxy's list of allowed tenants).`,
+  },
+];
