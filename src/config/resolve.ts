@@ -128,7 +128,7 @@ function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources, a
     case 'access-token-file': {
       const raw = readInputFile(c.found.value, origin, cwd);
       try {
-        return { kind: 'access-token-file', token: normaliseAccessToken(raw, { opaque: authMode === 'generic' }), path: c.found.value, origin };
+        return { kind: 'access-token-file', token: normaliseAccessToken(raw, { opaque: authMode === 'generic' || v.isPersonalAccountToken(raw) }), path: c.found.value, origin };
       } catch (err) {
         const where = c.found.value === '-' ? 'standard input' : c.found.value;
         const reason = errorMessage(err);
@@ -226,7 +226,7 @@ export function resolveConfig(input: ResolveInput): Config {
     mech: optional(sources, '--mech', null, 'mechanism', v.mechanism, 'XOAUTH2' as const),
     connectTo: connectToRules(flags.connectTo),
   };
-  const givenTenant = optional(sources, '--tenant', ENV.tenant, 'tenant', v.tenant, undefined);
+  const givenTenant = optional(sources, '--tenant', ENV.tenant, 'tenant', delegated ? v.delegatedTenant : v.tenant, undefined);
   const givenClientId = optional(sources, '--client-id', ENV.clientId, 'client ID', v.guid, undefined);
   const json = flags.json === true;
   const jsonl = flags.jsonl === true;
@@ -258,7 +258,7 @@ export function resolveConfig(input: ResolveInput): Config {
   }
   const needsApp = credential.kind !== 'access-token-file';
   const why = needsApp ? ` (needed to request a token with ${CREDENTIAL_TEXT[credential.kind]})` : '';
-  const tenant = needsApp ? required(sources, '--tenant', ENV.tenant, 'tenant', 'ID', v.tenant, why) : givenTenant;
+  const tenant = needsApp ? required(sources, '--tenant', ENV.tenant, 'tenant', 'ID', delegated ? v.delegatedTenant : v.tenant, why) : givenTenant;
   const clientId = needsApp ? required(sources, '--client-id', ENV.clientId, 'client ID', 'GUID', v.guid, why) : givenClientId;
 
   // A sign-in host of one cloud with the defaults of another gets tokens Exchange will refuse.

@@ -125,3 +125,20 @@ export function intInRange(min: number, max: number): (value: string) => number 
     return n;
   };
 }
+
+/** The multi-tenant aliases: a user's sign-in may use them (personal accounts: consumers or common). */
+export const TENANT_ALIASES = ['common', 'organizations', 'consumers'] as const;
+
+/** --tenant for a user's sign-in (device code, browser, refresh token): a tenant, or one of the aliases. */
+export function delegatedTenant(value: string): string {
+  const alias = TENANT_ALIASES.find((a) => a === value.trim().toLowerCase());
+  return alias ?? tenant(value);
+}
+
+/**
+ * A personal Microsoft account's access token (outlook.com, hotmail.com): opaque, not a JWT — a
+ * base64 ticket that starts with "Ew". Accepted in entra mode; its claims cannot be checked.
+ */
+export function isPersonalAccountToken(raw: string): boolean {
+  return /^(?:Bearer\s+)?Ew[A-Za-z0-9+/_-]{100,}={0,2}$/i.test(raw.trim());
+}
