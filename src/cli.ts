@@ -105,14 +105,16 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
   );
   program
     .command('explain')
-    .description('explain an AADSTS code or a server message, offline (exit 0 when something matched, 2 when not)')
-    .argument('<code-or-text...>', 'e.g. AADSTS7000215 or "User is authenticated but not connected"')
-    .option('--json', 'print the matches as JSON')
+    .description('explain an AADSTS code, a server message or a whole pasted log (- reads stdin, or give a FILE), offline (exit 0 when something matched, 2 when not)')
+    .argument('[code-or-text...]', 'e.g. AADSTS7000215, "User is authenticated but not connected", - (stdin) or a log file')
+    .option('--json', 'print the evidence and the matches as JSON')
     .option('--no-color', 'no colours')
+    // Pasted server text starts with "-" ("-ERR …"): words commander does not know are text, not options.
+    .allowUnknownOption()
     .action((words: string[], opts: Record<string, unknown>) =>
       run(async () => {
         const { runExplain } = await import('./commands/explain.js');
-        return runExplain(words, opts, createIo(redactor));
+        return runExplain(words, opts, createIo(redactor), redactor);
       }),
     );
 

@@ -33,7 +33,9 @@ export function tokenScopeText(c: TokenClaims): string {
   const aud = audiences(c).join(', ') || 'none';
   return c.scp ? `aud ${aud}, scp ${c.scp}` : `aud ${aud}, roles ${(c.roles ?? []).join(' ') || 'none'}`;
 }
-const nowScope = (ctx: DiagnosisContext) => (ctx.credential === 'access-token-file' ? `the token has ${tokenScopeText(claimsOf(ctx)!)}` : `now: ${ctx.scope}; the token has ${tokenScopeText(claimsOf(ctx)!)}`);
+// A ready token (a file, a pasted log) was not asked for with --scope: show only what it has.
+const nowScope = (ctx: DiagnosisContext) =>
+  ctx.credential === 'access-token-file' || ctx.scope.startsWith('<') ? `the token has ${tokenScopeText(claimsOf(ctx)!)}` : `now: ${ctx.scope}; the token has ${tokenScopeText(claimsOf(ctx)!)}`;
 const apiPermissionPath = 'Entra admin center → App registrations → your app → API permissions → Add a permission → APIs my organization uses → Office 365 Exchange Online → Application permissions → IMAP.AccessAsApp → Add, then "Grant admin consent"';
 
 export const claimRules: Rule[] = [

@@ -4,7 +4,8 @@
 import { cloudOf } from '../cloud.js';
 import * as ps from '../powershell.js';
 import type { DiagnosisContext, Rule } from '../types.js';
-import { IMAP_USER_SCOPE, tokenUser } from './claims.js';
+import { inMode } from '../types.js';
+import { claimRules, IMAP_USER_SCOPE, tokenUser } from './claims.js';
 
 const ev = (ctx: DiagnosisContext) => ctx.probe?.evidence;
 const claims = (ctx: DiagnosisContext) => (ctx.token.ok ? ctx.token.claims : undefined);
@@ -32,6 +33,9 @@ function otherUser(ctx: DiagnosisContext): string | undefined {
   const owner = c?.scp ? tokenUser(c) : undefined;
   return owner && !same(owner, ctx.user) ? owner : undefined;
 }
+
+/** No claim finding explains the refusal (expired, wrong audience, no scope…); "delegated" alone does not. */
+const claimsExplainNothing = (ctx: DiagnosisContext) => !claimRules.some((r) => r.id !== 'token-delegated' && inMode(r, ctx) && r.applies(ctx));
 
 const APP_ONLY_READINGS = ['imap-authenticated-not-connected', 'imap-auth-rejected', 'imap-auth-rejected-service-principal'];
 
@@ -69,7 +73,7 @@ export const delegatedRules: Rule[] = [
     // The user's own mailbox and a token with the IMAP permission: the mailbox side is left.
     applies: (ctx) => {
       const c = claims(ctx);
-      return refused(ctx) && !otherUser(ctx) && !!c?.scp && c.scp.split(' ').includes(IMAP_USER_SCOPE);
+      return refused(ctx) && !otherUser(ctx) && !!c?.scp && c.scp.split(' ').includes(IMAP_USER_SCOPE) && claimsExplainNothing(ctx);
     },
     diagnose: (ctx) => {
       const mailbox = arg(ctx.user, '<mailbox-address>');
