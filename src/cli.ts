@@ -6,6 +6,7 @@ import { errorMessage, UserError } from './errors.js';
 import { ExitCode, exitCodeHelpText } from './exit-codes.js';
 import { Redactor } from './redact.js';
 import { createIo } from './io.js';
+import { looksLikeSecret } from './secret-shape.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -81,11 +82,12 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     ),
   ).action((opts: Record<string, unknown>) =>
     run(async () => {
+      if (typeof opts.clientSecret === 'string') redactor.add(opts.clientSecret);
       if (opts.clientSecret !== undefined) {
         throw new UserError('a client secret is never accepted on the command line (it would show in ps and shell history): set IMAP_OAUTH_CLIENT_SECRET, or use --client-secret-file PATH or --client-secret-file - (stdin)');
       }
       const { resolveConfig } = await import('./config/resolve.js');
-      const config = resolveConfig({ flags: opts, env: process.env, cwd: process.cwd(), stdoutIsTTY: !!process.stdout.isTTY, stderrIsTTY: !!process.stderr.isTTY });
+      const config = resolveConfig({ flags: opts, env: process.env, cwd: process.cwd(), stdoutIsTTY: !!process.stdout.isTTY, stderrIsTTY: !!process.stderr.isTTY, onSecret: (value) => void redactor.add(value) });
       const { runTest } = await import('./commands/test.js');
       return runTest(config, redactor, createIo(redactor));
     }),
@@ -181,16 +183,27 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
   sasl
     .command('decode')
     .description("show what a SASL string holds: mechanism, user, host/port and the token's claims (the token itself only with --show-secrets)")
-    .argument('<string...>', 'the base64 string, a pasted "A01 AUTHENTICATE XOAUTH2 …" line, or - for stdin')
+    .argument('[file]', 'a file holding the base64 string or a pasted "A01 AUTHENTICATE XOAUTH2 …" line; standard input when omitted or -')
     .option('--show-secrets', 'show the token itself')
     .option('--json', 'print one JSON document on stdout')
-    .action((words: string[], opts: Record<string, unknown>) =>
+    .action((file: string | undefined, opts: Record<string, unknown>) =>
       run(async () => {
         const { runSaslDecode, unredactedIo } = await import('./commands/sasl.js');
+        const words = file === undefined ? [] : [file];
         return runSaslDecode(words, opts, opts.showSecrets === true ? unredactedIo() : createIo(redactor));
       }),
     );
   return program;
+}
+
+/**
+ * commander quotes what it rejects: `--client-secrets=VALUE` (a typo) would print VALUE, and an
+ * unknown command may be a pasted secret. Keep an option's name, never its value.
+ */
+export function withoutValues(message: string): string {
+  return message
+    .replace(/'(-{1,2}[^'=\s]+)=[^']*'/g, "'$1'")
+    .replace(/'([^']{16,})'/g, (whole, word: string) => (looksLikeSecret(word) ? `(${word.length} characters, not shown)` : whole));
 }
 
 /** One redactor for the whole process: every secret seen anywhere is hidden everywhere. */
@@ -229,7 +242,7 @@ export async function main(argv: string[]): Promise<void> {
       writeOut: (s) => io.out(s),
       writeErr: (s) => io.err(s),
       // One line: commander's message plus where to look.
-      outputError: (s, write) => write(`imap-oauth: ${s.trim().replace(/^error: /, '')} (see imap-oauth --help)\n`),
+      outputError: (s, write) => write(`imap-oauth: ${withoutValues(s.trim().replace(/^error: /, ''))} (see imap-oauth --help)\n`),
     },
   );
   try {

@@ -9,6 +9,7 @@ export const ExitCode = {
   AUTH_REJECTED: 6,
   MAILBOX: 7,
   INTERRUPTED: 130,
+  TERMINATED: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -22,6 +23,7 @@ export const EXIT_CODE_HELP: ReadonlyArray<readonly [ExitCode, string]> = [
   [6, 'authentication rejected'],
   [7, 'authenticated, but the mailbox could not be opened'],
   [130, 'interrupted (Ctrl-C); the mailboxes that finished are still reported'],
+  [143, 'terminated (SIGTERM: a CI cancel, docker stop); the mailboxes that finished are still reported'],
 ];
 
 export function exitCodeHelpText(): string {

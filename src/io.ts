@@ -1,4 +1,6 @@
-// Every byte the tool prints goes through here, redacted.
+// Every byte the tool prints or writes goes through here, redacted: stdout, stderr and report
+// files alike, so that a new output cannot forget to redact.
+import { writeFileSync } from 'node:fs';
 import type { Redactor } from './redact.js';
 
 export interface Io {
@@ -6,9 +8,33 @@ export interface Io {
   err(text: string): void;
 }
 
-export function createIo(redactor: Redactor, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Io {
+export interface FileOptions {
+  /** XML or HTML: the marker is escaped so that the file stays well-formed. */
+  markup?: boolean;
+  /** File mode on creation (default 0o644: a report, not a secret). */
+  mode?: number;
+}
+
+/** The sink for commands that also write report files (--junit and the like). */
+export interface Sink extends Io {
+  /** Writes a report file, redacted; throws the file system's error for the caller to word. */
+  file(path: string, text: string, opts?: FileOptions): void;
+}
+
+/** The one place a report file is written: replaced by the safe, atomic writer where available. */
+export type FileWriter = (path: string, text: string, mode: number) => void;
+
+const plainWriter: FileWriter = (path, text, mode) => writeFileSync(path, text, { mode });
+
+export function createIo(
+  redactor: Redactor,
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+  writeFile: FileWriter = plainWriter,
+): Sink {
   return {
     out: (text) => void stdout.write(redactor.redact(text)),
     err: (text) => void stderr.write(redactor.redact(text)),
+    file: (path, text, opts = {}) => writeFile(path, redactor.redact(text, opts.markup ? { marker: '&lt;redacted&gt;' } : {}), opts.mode ?? 0o644),
   };
 }

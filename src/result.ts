@@ -25,6 +25,8 @@ export interface RunResult {
   exitCode: ExitCode;
   token: TokenReport;
   results: MailboxResult[];
+  /** Mailboxes an interruption kept from being checked (reports must not read these as passed). */
+  notRun?: string[];
 }
 
 const STAGE_EXIT: Record<StageName, ExitCode> = {

@@ -4,14 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { resolveConfig } from '../config/resolve.js';
 import { ConfigError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import type { Io } from '../io.js';
+import type { Sink } from '../io.js';
 import type { Redactor } from '../redact.js';
 import { findScenario, scenarioList, SCENARIOS, type Scenario } from '../sandbox/scenarios.js';
 import { SANDBOX, startSandbox } from '../sandbox/world.js';
 import { loadCertificatePem } from '../token/certificate.js';
 import { runTest } from './test.js';
 
-export async function runDemo(flags: Record<string, unknown>, redactor: Redactor, io: Io): Promise<ExitCode> {
+export async function runDemo(flags: Record<string, unknown>, redactor: Redactor, io: Sink): Promise<ExitCode> {
   if (flags.list === true) {
     io.out(`Scenarios (imap-oauth demo --scenario NAME):\n${scenarioList()}`);
     return ExitCode.OK;

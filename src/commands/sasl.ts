@@ -254,7 +254,18 @@ function claimRows(claims: TokenClaims, nowMs: number): [string, string][] {
   return rows;
 }
 
-/** `sasl decode STRING|-`: what a string holds; the token only with --show-secrets. */
+/** A pasted SASL string or AUTHENTICATE line, rather than a file's name. */
+function looksLikeSaslInput(word: string): boolean {
+  if (/\bAUTHENTICATE\b/i.test(word) || /\s/.test(word)) return true;
+  try {
+    decodeSaslInput(word);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `sasl decode [FILE|-]`: what a string holds; the token only with --show-secrets. */
 export function runSaslDecode(
   words: string[] | string | undefined,
   flags: Record<string, unknown>,
@@ -263,8 +274,12 @@ export function runSaslDecode(
 ): ExitCode {
   const list = (Array.isArray(words) ? words : words === undefined ? [] : [words]).map(String);
   const joined = list.join(' ').trim();
-  if (!joined) throw new ConfigError('sasl decode needs the base64 string (or - to read it from standard input)');
-  const input = joined === '-' ? readInput('-', 'sasl decode -') : joined;
+  // The string carries a live token: it is read from standard input or a file, never taken from
+  // the command line, where ps and the shell's history would keep it.
+  if (joined && (list.length > 1 || looksLikeSaslInput(joined))) {
+    throw new ConfigError('a SASL string carries the access token: do not put it on the command line (ps and shell history keep it); pipe it in (imap-oauth sasl decode < FILE) or name a file (imap-oauth sasl decode FILE)');
+  }
+  const input = !joined || joined === '-' ? readInput('-', 'sasl decode, standard input') : readInput(joined, 'sasl decode FILE');
 
   const decoded = decodeSaslInput(input);
   const show = flags.showSecrets === true;

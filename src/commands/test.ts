@@ -1,5 +1,4 @@
 // `imap-oauth test`: config → token → probe (each mailbox, several at once) → diagnosis → report.
-import { writeFileSync } from 'node:fs';
 import { runPool } from '../batch/pool.js';
 import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from '../batch/retry.js';
 import { CLOUDS } from '../config/clouds.js';
@@ -10,7 +9,7 @@ import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { probeMailbox } from '../imap/probe.js';
 import type { ProbeResult } from '../imap/types.js';
-import type { Io } from '../io.js';
+import type { FileOptions, Sink } from '../io.js';
 import type { Redactor } from '../redact.js';
 import { githubAnnotation } from '../report/github.js';
 import { renderJson, toJsonResult } from '../report/json.js';
@@ -58,24 +57,33 @@ async function probeWithRetries(config: Config, user: string, token: Promise<str
   return probe;
 }
 
-export async function runTest(config: Config, redactor: Redactor, io: Io, opts: TestOptions = {}): Promise<ExitCode> {
+export async function runTest(config: Config, redactor: Redactor, io: Sink, opts: TestOptions = {}): Promise<ExitCode> {
   registerSecrets(config, redactor);
   for (const w of config.warnings) io.err(`imap-oauth: warning: ${w}\n`);
   const started = performance.now();
 
-  // Ctrl-C: stop starting mailboxes, log out of open sessions, still report what finished.
+  // Ctrl-C, and SIGTERM (a CI cancel, docker stop, Kubernetes) alike: stop starting mailboxes, stop
+  // waiting for the token, log out of open sessions, still report (and write) what finished.
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(ExitCode.INTERRUPTED);
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+    if (controller.signal.aborted) process.exit(code);
+    stoppedBy = signal;
     controller.abort();
-    io.err('\nimap-oauth: interrupted: closing open sessions (Ctrl-C again to quit at once)\n');
+    io.err(`\nimap-oauth: interrupted (${signal}): closing open sessions (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)\n`);
   };
-  process.on('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const interruptedToken = new Promise<TokenResult>((resolve) =>
+    controller.signal.addEventListener('abort', () => resolve({ report: { source: config.credential.kind, ok: false, ms: Math.round(performance.now() - started), requests: 0, error: { kind: 'client', message: 'interrupted before the token arrived' } } }), { once: true }),
+  );
 
   try {
     // The token is requested while the first connections open: AUTHENTICATE waits for it, so its
     // round trips overlap TCP, TLS and the greeting instead of coming before them.
-    const tokenResult = tokenWithRetries(config, controller.signal, {
+    const tokenResult = Promise.race([interruptedToken, tokenWithRetries(config, controller.signal, {
+      // Registered before anything can print them: secrets sent, tokens received, the cache's tokens.
+      onSecret: (value) => void redactor.add(value),
       // Device code: where to sign in and the code, for the person at the keyboard (stderr).
       onDeviceCode: (message) => io.err(`${message}\n`),
       onSignInUrl: async (url) => {
@@ -88,7 +96,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
             'press Ctrl-C, look the code up with  imap-oauth explain AADSTS<number>,  and check --tenant, --client-id and that the app ' +
             'registration has a "Mobile and desktop applications" platform with the redirect URI http://localhost.\n',
         ),
-    });
+    })]);
     let settled: TokenResult | undefined;
     const accessToken = tokenResult.then(
       (result) => {
@@ -118,11 +126,12 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
       users,
       config.concurrency,
       async (user): Promise<MailboxResult | null> => {
+        if (controller.signal.aborted) return null;
         // Once the token is known to be missing, no more connections are opened.
         if (settled && !settled.token) return tokenFailure(user, settled.report);
         const probe = await probeWithRetries(config, user, accessToken, redactor, controller.signal);
         const { report: token, token: haveToken } = await tokenResult;
-        if (!haveToken) return tokenFailure(user, token);
+        if (!haveToken) return controller.signal.aborted ? null : tokenFailure(user, token);
         if (probe.evidence.interrupted) return null;
         return {
           user,
@@ -146,7 +155,8 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
         if (config.output.jsonl) io.out(`${JSON.stringify(toJsonResult(result))}\n`);
         if (config.output.githubAnnotations) {
           const annotation = githubAnnotation(result);
-          if (annotation) io.out(annotation);
+          // stderr: stdout may be one JSON document (--json, --jsonl); the runner reads both.
+          if (annotation) io.err(annotation);
         }
       },
       controller.signal,
@@ -156,11 +166,12 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
 
     const results = slots.filter((r): r is MailboxResult => !!r);
     const interrupted = users.length - results.length;
-    const exitCode = interrupted ? ExitCode.INTERRUPTED : runExitCode(results);
-    const run: RunResult = { ok: exitCode === 0, exitCode, token, results };
+    const exitCode = stoppedBy === 'SIGTERM' ? ExitCode.TERMINATED : interrupted || stoppedBy ? ExitCode.INTERRUPTED : runExitCode(results);
+    const notRun = users.filter((_, i) => !slots[i]);
+    const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}) };
     const wallMs = Math.round(performance.now() - started);
 
-    if (config.output.junitPath) writeReport(config.output.junitPath, renderJunit(run));
+    if (config.output.junitPath) writeReport(io, config.output.junitPath, renderJunit(run), '--junit', { markup: true });
     if (config.output.json) io.out(renderJson(run));
     else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: users.length, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, interrupted, tokenRequests: token.requests, ms: wallMs })}\n`);
     else {
@@ -169,17 +180,23 @@ export async function runTest(config: Config, redactor: Redactor, io: Io, opts: 
       io.out(renderText(run, { color: config.output.color, verbose: config.output.verbose, title, notes, batch }));
       if (batch || interrupted) io.out(`\n${renderSummary(run, { color: config.output.color, wallMs, interrupted })}`);
     }
+    // An interrupted token request (or device-code poll) may still hold the event loop: what
+    // finished is written, so do not wait for it.
+    if (stoppedBy) setTimeout(() => process.exit(exitCode), 250).unref();
     return exitCode;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   }
 }
 
-function writeReport(path: string, text: string): void {
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/** Report files go through the sink: redacted like every other output. */
+function writeReport(io: Sink, path: string, text: string, flag: string, opts: FileOptions = {}): void {
   try {
-    writeFileSync(path, text);
+    io.file(path, text, opts);
   } catch (err) {
-    throw new ConfigError(`cannot write --junit ${path}: ${fileErrorReason(err)}`);
+    throw new ConfigError(`cannot write ${flag} ${path}: ${fileErrorReason(err)}`);
   }
 }
 

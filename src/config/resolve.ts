@@ -12,6 +12,7 @@ import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from 
 import { CLOUDS, cloudOfAuthority } from './clouds.js';
 import { parseConnectTo, type ConnectTo } from './connect-to.js';
 import * as v from './validate.js';
+import { looksLikeSecret } from '../secret-shape.js';
 
 export interface ResolveInput {
   flags: Record<string, unknown>;
@@ -19,6 +20,8 @@ export interface ResolveInput {
   cwd: string;
   stdoutIsTTY: boolean;
   stderrIsTTY?: boolean;
+  /** Called with every secret value a setting holds, before anything can print it. */
+  onSecret?: (value: string) => void;
 }
 
 export const ENV = {
@@ -45,12 +48,17 @@ function whereToSet(flag: string | null, envName: string | null, placeholder: st
   return parts.join(' or ');
 }
 
+/** How an invalid value appears in an error: quoted (on one line), or only described. */
+export function shownValue(value: string): string {
+  if (looksLikeSecret(value)) return ` (${value.length} characters, not shown: it has the shape of a secret — was a secret pasted into the wrong setting?)`;
+  return ` ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)}`;
+}
+
 function validated<T>(found: Sourced, check: (value: string) => T, what: string, shown = true): T {
   try {
     return check(found.value);
   } catch (err) {
-    // JSON quoting keeps a value with a newline or quote on one line.
-    const value = shown ? ` ${JSON.stringify(found.value)}` : '';
+    const value = shown ? shownValue(found.value) : '';
     throw new ConfigError(`invalid ${what}${value} (from ${found.origin}): ${errorMessage(err)}`);
   }
 }
@@ -98,27 +106,66 @@ function pickCredential(sources: Sources): CredentialCandidate | null {
 }
 
 /** The passphrase of an encrypted key: a file (or stdin) or the environment, never a flag value. */
-function certPassphrase(sources: Sources, cwd: string): string | undefined {
+function certPassphrase(sources: Sources, cwd: string, onSecret: (value: string) => void): string | undefined {
   const file = sources.get('--cert-passphrase-file', ENV.certPassphraseFile);
-  if (file) return readSecret(file.value, file.origin, cwd, 'certificate passphrase');
+  if (file) return registered(readSecret(file.value, file.origin, cwd, 'certificate passphrase'), onSecret);
   return sources.get(null, ENV.certPassphrase)?.value;
 }
 
-function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources, authMode: v.AuthMode): Credential {
+function registered(value: string, onSecret: (value: string) => void): string {
+  onSecret(value);
+  return value;
+}
+
+/** The base64 lines of every private key block in a PEM text (the certificate itself is public). */
+export function privateKeyLines(pem: string): string[] {
+  const blocks = pem.match(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----/g) ?? [];
+  return blocks.flatMap((block) => {
+    const lines = block.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('-----') && !l.includes(':'));
+    return [lines.join(''), ...lines];
+  });
+}
+
+/** Settings whose value may be "-" (standard input): only one can have it. */
+const STDIN_SETTINGS: [string, string | null][] = [
+  ['--users-file', null],
+  ['--client-secret-file', ENV.secretFile],
+  ['--cert', ENV.cert],
+  ['--cert-passphrase-file', ENV.certPassphraseFile],
+  ['--access-token-file', ENV.tokenFile],
+];
+
+function checkOneStdinReader(sources: Sources): void {
+  const readers = STDIN_SETTINGS.map(([flag, envName]) => sources.get(flag, envName)).filter((f) => f?.value === '-');
+  if (readers.length > 1) {
+    throw new ConfigError(`${readers.map((r) => `${r!.origin} -`).join(' and ')} would all read standard input: give all but one of them a file`);
+  }
+}
+
+/** Registers every secret the settings hold, at every level, before anything is validated. */
+function registerSettingSecrets(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, envFile: ReturnType<typeof loadEnvFile>, onSecret: (value: string) => void): void {
+  for (const name of [ENV.secret, ENV.certPassphrase]) {
+    for (const value of [env[name], envFile?.vars[name]]) if (typeof value === 'string' && value) onSecret(value);
+  }
+  if (typeof flags.clientSecret === 'string') onSecret(flags.clientSecret);
+}
+
+function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources, authMode: v.AuthMode, onSecret: (value: string) => void): Credential {
   const origin = c.found.origin;
   switch (c.kind) {
     case 'client-secret': {
-      const secret = c.by === 'value' ? c.found.value.trim() : readSecret(c.found.value, origin, cwd, 'client secret value');
+      const secret = c.by === 'value' ? c.found.value.trim() : registered(readSecret(c.found.value, origin, cwd, 'client secret value'), onSecret);
       if (!secret) throw new ConfigError(`the client secret (${origin}) is empty`);
       return { kind: 'client-secret', secret, origin };
     }
     case 'certificate': {
-      const passphrase = certPassphrase(sources, cwd);
+      const passphrase = certPassphrase(sources, cwd, onSecret);
       try {
         // .pfx/.p12 (binary PKCS#12) is turned into the same PEM pair first.
         const text = /\.(pfx|p12)$/i.test(c.found.value)
           ? pkcs12ToPem(readInputBytes(c.found.value, origin, cwd), passphrase, c.found.value)
           : readInputFile(c.found.value, origin, cwd);
+        for (const line of privateKeyLines(text)) onSecret(line);
         return { kind: 'certificate', certificate: loadCertificatePem(text, c.found.value, passphrase), path: c.found.value, origin, passphrase };
       } catch (err) {
         if (err instanceof ConfigError) throw err;
@@ -127,6 +174,9 @@ function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources, a
     }
     case 'access-token-file': {
       const raw = readInputFile(c.found.value, origin, cwd);
+      onSecret(raw.trim());
+      // "Bearer …" or the endpoint's JSON: each token-shaped word (a scope URL is not one).
+      for (const part of raw.split(/["\s,]+/)) if (/^[A-Za-z0-9._~+/=-]{16,}$/.test(part) && !part.includes('//')) onSecret(part);
       try {
         return { kind: 'access-token-file', token: normaliseAccessToken(raw, { opaque: authMode === 'generic' || v.isPersonalAccountToken(raw) }), path: c.found.value, origin };
       } catch (err) {
@@ -196,8 +246,11 @@ function connectToRules(value: unknown): ConnectTo[] {
 
 export function resolveConfig(input: ResolveInput): Config {
   const { flags, env, cwd } = input;
+  const onSecret = input.onSecret ?? (() => undefined);
   const envFile = loadEnvFile(typeof flags.envFile === 'string' ? flags.envFile : undefined, cwd);
+  registerSettingSecrets(flags, env, envFile, onSecret);
   const sources = new Sources(flags, env, envFile);
+  checkOneStdinReader(sources);
   const warnings: string[] = [];
 
   // What was typed is checked before what is missing: a malformed value is the likelier typo.
@@ -254,7 +307,7 @@ export function resolveConfig(input: ResolveInput): Config {
         `missing credential: set ${ENV.secret}, or pass --client-secret-file PATH|-, --cert PATH or --access-token-file PATH|- (or --flow device-code to sign a user in)`,
       );
     }
-    credential = loadCredential(picked, cwd, sources, authMode);
+    credential = loadCredential(picked, cwd, sources, authMode, onSecret);
   }
   const needsApp = credential.kind !== 'access-token-file';
   const why = needsApp ? ` (needed to request a token with ${CREDENTIAL_TEXT[credential.kind]})` : '';

@@ -49,6 +49,8 @@ export interface AcquireHooks {
    * app, a missing redirect URI) never redirects, so without a word the run would just wait.
    */
   onSignInWaiting?(): void;
+  /** Every secret the token exchange sends or receives (see NetworkClientOptions.onSecret). */
+  onSecret?(value: string): void;
   /** When onSignInWaiting is called; default 60 s. */
   signInReminderMs?: number;
 }
@@ -80,6 +82,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     caPem: config.caPem,
     connectTo: config.connectTo,
     onRequest: () => requests++,
+    onSecret: hooks.onSecret,
     onNetworkError: (m) => (networkError = m),
     networkError: (m) => new AuthError('network_error', m, m),
     onResponse: (method, res) => {
@@ -97,7 +100,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },
   };
   const auth = { clientId: config.clientId!, ...authorityOptions(config.authorityHost, config.tenant!) };
-  const cache = config.tokenCachePath ? { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config)) } : undefined;
+  const cache = config.tokenCachePath ? { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config), hooks.onSecret) } : undefined;
   let acquire: () => Promise<import('@azure/msal-node').AuthenticationResult | null>;
   let deadlineMs = config.timeoutMs + 1000;
   let timer: NodeJS.Timeout | undefined;

@@ -54,10 +54,33 @@ function writeCache(path: string, fingerprint: string, msal: string): void {
   }
 }
 
-export function fileCachePlugin(path: string, fingerprint: string): ICachePlugin {
+/** The tokens in a serialised MSAL cache: each entry of these sections keeps its token in `secret`. */
+export function secretsInMsalCache(serialized: string): string[] {
+  let cache: unknown;
+  try {
+    cache = JSON.parse(serialized);
+  } catch {
+    return [];
+  }
+  if (!cache || typeof cache !== 'object') return [];
+  const out: string[] = [];
+  for (const section of ['AccessToken', 'RefreshToken', 'IdToken']) {
+    const entries = (cache as Record<string, unknown>)[section];
+    if (!entries || typeof entries !== 'object') continue;
+    for (const entry of Object.values(entries as Record<string, unknown>)) {
+      const secret = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).secret : undefined;
+      if (typeof secret === 'string' && secret) out.push(secret);
+    }
+  }
+  return out;
+}
+
+/** `onSecret` hears every token the file holds, before MSAL (or anything else) can print one. */
+export function fileCachePlugin(path: string, fingerprint: string, onSecret?: (value: string) => void): ICachePlugin {
   return {
     async beforeCacheAccess(ctx: TokenCacheContext) {
       const data = readCache(path, fingerprint);
+      if (data && onSecret) for (const secret of secretsInMsalCache(data)) onSecret(secret);
       if (data) ctx.tokenCache.deserialize(data);
     },
     async afterCacheAccess(ctx: TokenCacheContext) {

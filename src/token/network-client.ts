@@ -19,6 +19,12 @@ export interface NetworkClientOptions {
   onResponse?: (method: string, response: NetworkResponse<unknown>) => void;
   /** Called with the reason when a request fails below HTTP (MSAL replaces the message). */
   onNetworkError?: (message: string) => void;
+  /**
+   * Called with every secret a request carries or a reply holds (client secret, signed client
+   * assertion, refresh token, authorization code, access and ID tokens), before anything can
+   * print it: the token endpoint is the one place they all pass.
+   */
+  onSecret?: (value: string) => void;
   /** MSAL's AuthError("network_error", …), the error MSAL expects from a network client. */
   networkError: (message: string) => Error;
 }
@@ -30,8 +36,9 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
   const secureContext = trustContext(opts.caPem);
   const send = <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
     opts.onRequest?.(method, url);
+    const body = options?.body;
+    if (body !== undefined && opts.onSecret) for (const value of secretsInForm(body)) opts.onSecret(value);
     return new Promise((resolve, reject) => {
-      const body = options?.body;
       const target = new URL(url);
       const port = Number(target.port || 443);
       const address = routeFor(target.hostname, port, opts.connectTo ?? []);
@@ -76,6 +83,7 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
           if (status >= 400 && (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !('error' in parsed))) {
             parsed = { ...(parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {}), error: 'http_error', error_description: `HTTP ${status} without an OAuth error in the body` };
           }
+          if (opts.onSecret) for (const value of secretsInReply(parsed)) opts.onSecret(value);
           const headers: Record<string, string> = {};
           for (const [k, val] of Object.entries(res.headers)) if (val !== undefined) headers[k.toLowerCase()] = Array.isArray(val) ? val.join(', ') : val;
           const response = { headers, body: parsed as T, status };
@@ -91,4 +99,25 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
     sendGetRequestAsync: (url, options) => send('GET', url, options),
     sendPostRequestAsync: (url, options) => send('POST', url, options),
   };
+}
+
+/** Form fields of a token request that carry a credential. */
+const SECRET_FORM_FIELDS = ['client_secret', 'client_assertion', 'assertion', 'refresh_token', 'code', 'code_verifier', 'device_code', 'password'];
+/** Reply members that carry one. */
+const SECRET_REPLY_FIELDS = ['access_token', 'refresh_token', 'id_token', 'device_code'];
+
+export function secretsInForm(body: string): string[] {
+  let form: URLSearchParams;
+  try {
+    form = new URLSearchParams(body);
+  } catch {
+    return [];
+  }
+  return SECRET_FORM_FIELDS.flatMap((name) => form.getAll(name)).filter((v) => v.length > 0);
+}
+
+export function secretsInReply(parsed: unknown): string[] {
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return [];
+  const reply = parsed as Record<string, unknown>;
+  return SECRET_REPLY_FIELDS.map((name) => reply[name]).filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

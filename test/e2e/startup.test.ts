@@ -73,12 +73,17 @@ describe('imap-oauth sasl (offline)', () => {
     const enc = spawnSync(process.execPath, [BIN, 'sasl', 'encode', '--user', 'someuser@example.com', '--token-file', '-'], { encoding: 'utf8', input: `${TOKEN}\n` });
     expect(enc.status, enc.stderr).toBe(0);
     expect(enc.stdout).toBe(`${VECTOR}\n`);
-    const dec = spawnSync(process.execPath, [BIN, 'sasl', 'decode', `A01 AUTHENTICATE XOAUTH2 ${VECTOR}`], { encoding: 'utf8' });
+    const dec = spawnSync(process.execPath, [BIN, 'sasl', 'decode'], { encoding: 'utf8', input: `A01 AUTHENTICATE XOAUTH2 ${VECTOR}\n` });
     expect(dec.status, dec.stderr).toBe(0);
     expect(dec.stdout).toContain('someuser@example.com');
     expect(dec.stdout + dec.stderr).not.toContain(TOKEN);
-    const shown = spawnSync(process.execPath, [BIN, 'sasl', 'decode', '--show-secrets', VECTOR], { encoding: 'utf8' });
+    const shown = spawnSync(process.execPath, [BIN, 'sasl', 'decode', '--show-secrets', '-'], { encoding: 'utf8', input: VECTOR });
     expect(shown.stdout).toContain(TOKEN);
+    // On the command line (ps, shell history) it is refused, and nothing of it is printed.
+    const argv = spawnSync(process.execPath, [BIN, 'sasl', 'decode', VECTOR], { encoding: 'utf8' });
+    expect(argv.status).toBe(2);
+    expect(argv.stderr).toMatch(/^imap-oauth: a SASL string carries the access token: do not put it on the command line/);
+    expect(argv.stdout + argv.stderr).not.toContain(VECTOR.slice(0, 16));
   });
 });
 

@@ -75,8 +75,10 @@ const encode = (flags: Record<string, unknown>, files: Record<string, string>, i
   const code = runSaslEncode(flags, io, reader(files));
   return { code, io };
 };
+// The string arrives on standard input, as the CLI takes it (never from argv).
+const viaStdin = (words: string[], files: Record<string, string> = {}) => (words.length === 1 && words[0] === '-' ? files : { ...files, '-': words.join(' ') });
 const decode = (words: string[], flags: Record<string, unknown> = {}, files: Record<string, string> = {}, io = fakeIo()) => {
-  const code = runSaslDecode(words, flags, io, reader(files));
+  const code = runSaslDecode(['-'], flags, io, reader(viaStdin(words, files)));
   return { code, io };
 };
 
@@ -206,7 +208,7 @@ describe('sasl decode', () => {
     for (const piece of JWT.split('.')) expect(out).not.toContain(piece);
     // Nothing to hide: the process redactor changes nothing.
     const redactedIo = fakeIo({ redacted: true });
-    runSaslDecode([encodeXoauth2('bob@contoso.com', JWT)], {}, redactedIo, reader({}));
+    runSaslDecode([], {}, redactedIo, reader({ '-': encodeXoauth2('bob@contoso.com', JWT) }));
     expect(redactedIo.stdout).toBe(out);
   });
 
@@ -276,7 +278,7 @@ describe('sasl decode', () => {
     const read = reader({ '-': transcript });
     const io = fakeIo();
     runSaslDecode(['-'], { json: true }, io, read);
-    expect(read.calls).toEqual([['-', 'sasl decode -']]);
+    expect(read.calls).toEqual([['-', 'sasl decode, standard input']]);
     expect(JSON.parse(io.stdout)).toMatchObject({ mechanism: 'XOAUTH2', user: VECTOR_USER, token: '<redacted>' });
 
     const wrapped = `${VECTOR.slice(0, 76)}\n${VECTOR.slice(76)}\n`;
@@ -298,7 +300,7 @@ describe('sasl decode', () => {
 
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   it.each([
-    ['nothing', [], /needs the base64 string/],
+    ['nothing', [], /the input is empty/],
     ['not base64', ['not base64!'], /^not an XOAUTH2 or OAUTHBEARER string: (expected one base64 string|not valid base64)/],
     ['bad padding', ['dXNlcj1'], /: not valid base64$/],
     ['missing ^A^A', [b64('user=a@b.c\x01auth=Bearer t')], /: missing the terminating \^A\^A$/],
@@ -314,10 +316,26 @@ describe('sasl decode', () => {
     ['a server error challenge', [b64('{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}')], /server's error challenge/],
   ])('rejects %s with one line', (_name, words, reason) => {
     const io = fakeIo();
-    const message = configError(() => runSaslDecode(words, {}, io, reader({})));
+    const message = configError(() => runSaslDecode(['-'], {}, io, reader(viaStdin(words))));
     expect(message).toMatch(reason);
     expect(message).not.toContain('secret-password');
     expect(io.stdout).toBe('');
+  });
+
+  it('refuses a SASL string or AUTHENTICATE line on the command line, reading nothing', () => {
+    for (const words of [[VECTOR], [`A01 AUTHENTICATE XOAUTH2 ${VECTOR}`], ['A01', 'AUTHENTICATE', 'XOAUTH2', VECTOR]]) {
+      const io = fakeIo();
+      const message = configError(() => runSaslDecode(words, {}, io, () => { throw new Error('read nothing'); }));
+      expect(message).toMatch(/do not put it on the command line/);
+      expect(message).not.toContain(VECTOR);
+      expect(io.stdout + io.stderr).toBe('');
+    }
+  });
+
+  it('reads a file named on the command line', () => {
+    const { code, io } = { io: fakeIo(), code: 0 };
+    expect(runSaslDecode(['pasted.txt'], {}, io, reader({ 'pasted.txt': `A01 AUTHENTICATE XOAUTH2 ${VECTOR}\n` }))).toBe(code);
+    expect(io.stdout).toContain(`user       ${VECTOR_USER}`);
   });
 
   it('empty standard input is a one-line error', () => {
@@ -328,14 +346,14 @@ describe('sasl decode', () => {
 describe('--show-secrets output and the process redactor', () => {
   it('the redacting io would hide a JWT shown by --show-secrets, so the CLI passes unredactedIo()', () => {
     const through = fakeIo({ redacted: true });
-    runSaslDecode([encodeXoauth2('bob@contoso.com', JWT)], { showSecrets: true }, through, reader({}));
+    runSaslDecode([], { showSecrets: true }, through, reader({ '-': encodeXoauth2('bob@contoso.com', JWT) }));
     expect(through.stdout).not.toContain(JWT);
 
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const io = unredactedIo(stdout, stderr);
     expect(io.stderrIsTTY).toBe(false);
-    runSaslDecode([encodeXoauth2('bob@contoso.com', JWT)], { showSecrets: true }, io, reader({}));
+    runSaslDecode([], { showSecrets: true }, io, reader({ '-': encodeXoauth2('bob@contoso.com', JWT) }));
     runSaslEncode({ user: 'bob@contoso.com', tokenFile: 't', showSecrets: true }, io, reader({ t: JWT }));
     const out = String(stdout.read());
     expect(out).toContain(`token      ${JWT}\n`);
