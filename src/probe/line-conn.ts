@@ -212,8 +212,10 @@ export class LineConn {
   close(): void {
     this.opts.signal?.removeEventListener('abort', this.onAbort);
     this.failure ??= new WireError('ECONNCLOSED', 'closed');
-    this.socket.end();
-    this.socket.destroy();
+    // end() lets what was written (QUIT) leave first; a server that never closes its side is cut off.
+    const socket = this.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   // -------------------------------------------------------------------------------------------
