@@ -4,7 +4,18 @@ import { execFileSync, execSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { dovecotBinary } from './dovecot.js';
 
-const INSTALL_HINT = 'Dovecot is required for the end-to-end tests: run  sudo apt-get install -y dovecot-imapd';
+const PACKAGES = 'dovecot-imapd dovecot-pop3d dovecot-submissiond';
+const INSTALL_HINT = `Dovecot (IMAP, POP3 and submission) is required for the end-to-end tests: run  sudo apt-get install -y ${PACKAGES}`;
+
+/** The POP3 and submission services' binaries (Debian's dovecot-pop3d, dovecot-submissiond). */
+function hasPopAndSubmission(): boolean {
+  try {
+    for (const f of ['/usr/lib/dovecot/pop3', '/usr/lib/dovecot/submission']) accessSync(f, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function hasAptGet(): boolean {
   try {
@@ -16,19 +27,19 @@ function hasAptGet(): boolean {
 }
 
 export default function setup(): void {
-  if (dovecotBinary()) return;
+  if (dovecotBinary() && hasPopAndSubmission()) return;
   if (process.getuid?.() !== 0 || !hasAptGet()) throw new Error(INSTALL_HINT);
 
-  console.log('[global-setup] Dovecot not found: apt-get install -y dovecot-imapd (needed by the end-to-end tests)');
+  console.log(`[global-setup] Dovecot (or its POP3/submission service) not found: apt-get install -y ${PACKAGES} (needed by the end-to-end tests)`);
   try {
-    execSync('apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd', {
+    execSync(`apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${PACKAGES}`, {
       stdio: 'inherit',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   } catch (err) {
     throw new Error(`${INSTALL_HINT} (automatic install failed: ${(err as Error).message.split('\n')[0]})`);
   }
-  if (!dovecotBinary()) throw new Error(INSTALL_HINT);
+  if (!dovecotBinary() || !hasPopAndSubmission()) throw new Error(INSTALL_HINT);
 
   // The package's postinst may start a system Dovecot on 143/993. Ours use their own ports and
   // base_dir, so it would not interfere, but stop it to keep the machine quiet. Best effort.
