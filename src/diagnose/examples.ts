@@ -5,6 +5,7 @@ import type { ProbeEvidence, StageName } from '../imap/types.js';
 import type { TokenClaims } from '../token/claims.js';
 import type { TokenError, TokenReport } from '../token/types.js';
 import type { DiagnosisContext, Rule } from './types.js';
+import { MAIL_EXAMPLES } from './examples-mail.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const NOW_S = NOW.getTime() / 1000;
@@ -32,6 +33,7 @@ const opaqueToken: TokenReport = { source: 'access-token-file', ok: true, ms: 0,
 const imap = (stage: StageName, evidence: Partial<ProbeEvidence>, claims: Partial<TokenClaims> = {}) => context(goodToken(claims), { stage, evidence });
 
 const EXAMPLES: Record<string, () => DiagnosisContext> = {
+  ...MAIL_EXAMPLES, // POP3 and SMTP AUTH
   'aadsts-other': () => context(badToken({ kind: 'server', aadsts: 90033, description: "AADSTS90033: The Microsoft Online Directory Service (MSODS) isn't available." })),
   'token-timeout': () => context(badToken({ kind: 'timeout', message: 'POST login.microsoftonline.com: timed out after 15 s' })),
   'token-network': () => context(badToken({ kind: 'network', message: 'POST login.microsoftonline.com: socket hang up' })),
