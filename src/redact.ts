@@ -38,6 +38,21 @@ export function base64Cores(secret: string, alphabet: 'base64' | 'base64url' = '
 const isBase64Char = (c: number) =>
   (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45 || c === 61;
 
+/** Replaces every base64 run that contains `core` with REDACTED, in linear time. */
+function redactRunsAround(text: string, core: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(core); at >= 0; at = text.indexOf(core, from)) {
+    let start = at;
+    while (start > from && isBase64Char(text.charCodeAt(start - 1))) start--;
+    let end = at + core.length;
+    while (end < text.length && isBase64Char(text.charCodeAt(end))) end++;
+    out += text.slice(from, start) + REDACTED;
+    from = end;
+  }
+  return out + text.slice(from);
+}
+
 /** The forms a secret takes in text the tool may print. */
 export function textForms(secret: string): string[] {
   const form = new URLSearchParams({ v: secret }).toString().slice(2); // form bodies: "~" → "%7E", " " → "+"
@@ -59,6 +74,8 @@ export class Redactor {
   /** Forms shorter than a fragment, and whole strings registered as such: replaced where found whole. */
   private readonly needles = new Set<string>();
   private orderedNeedles: string[] = [];
+  /** Base64 forms of short secrets (under a fragment long): the base64 run around one is hidden. */
+  private readonly shortCores = new Set<string>();
   /** Every FRAGMENT_LENGTH window of every long form, and what a hit means. */
   private readonly windows = new Map<string, Kind>();
   /** Every BLOCK window of the same forms: the cheap first look. */
@@ -100,6 +117,7 @@ export class Redactor {
   private addForm(form: string, kind: Kind): void {
     if (form.length < FRAGMENT_LENGTH) {
       if (kind === 'text') this.addNeedle(form);
+      else if (form.length >= MIN_SECRET_LENGTH * 2) this.shortCores.add(form);
       return;
     }
     for (let i = 0; i + FRAGMENT_LENGTH <= form.length; i++) {
@@ -117,6 +135,7 @@ export class Redactor {
     let out = text;
     for (const needle of this.orderedNeedles) if (needle.length >= FRAGMENT_LENGTH && out.includes(needle)) out = out.split(needle).join(REDACTED);
     if (this.windows.size) out = this.redactFragments(out, REDACTED);
+    for (const core of this.shortCores) if (out.includes(core)) out = redactRunsAround(out, core);
     for (const needle of this.orderedNeedles) if (needle.length < FRAGMENT_LENGTH && out.includes(needle)) out = out.split(needle).join(REDACTED);
     out = redactTokenShapes(out);
     return marker === REDACTED ? out : out.split(REDACTED).join(marker);
@@ -133,8 +152,8 @@ export class Redactor {
       for (let s = Math.max(scannedTo, p - BLOCK); s <= p; s++) {
         const kind = this.windows.get(text.slice(s, s + FRAGMENT_LENGTH));
         if (!kind) continue;
+        // s is where the run starts: the scan reaches every start from the block before.
         let start = s;
-        while (start > scannedTo && this.windows.has(text.slice(start - 1, start - 1 + FRAGMENT_LENGTH))) start--;
         let end = s + FRAGMENT_LENGTH;
         while (end < text.length && this.windows.has(text.slice(end + 1 - FRAGMENT_LENGTH, end + 1))) end++;
         if (kind === 'base64') {

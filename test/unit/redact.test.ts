@@ -226,3 +226,32 @@ describe('fragments and every encoding (issue 9)', () => {
     expect(r.redact(hostile)).toBe(hostile);
   });
 });
+
+describe('short secrets and base64 run edges (issue 9, from mutation testing)', () => {
+  it('hides a short secret in base64, alone and inside a payload', () => {
+    const r = new Redactor().add('pass1234');
+    expect(r.redact(`x ${b64('pass1234')} y`)).toBe(`x ${REDACTED} y`);
+    expect(r.redact(`x ${b64('user=a\x01pass1234\x01')} y`)).toBe(`x ${REDACTED} y`);
+  });
+
+  it('replaces the longer of two short secrets first', () => {
+    const r = new Redactor().add('wxyz').add('abcdwxyz');
+    expect(r.redact('[abcdwxyz]')).toBe(`[${REDACTED}]`);
+  });
+
+  it.each(['+', '/', '_', '-', '='])('takes %s as part of the base64 run around a secret', (c) => {
+    const token = 'opaque-token-0123456789-abcdef';
+    const payload = Buffer.from(`user=x\x01auth=Bearer ${token}\x01\x01`).toString('base64');
+    const r = new Redactor().add(token);
+    expect(r.redact(`[${c}${c}${payload}${c}${c}]`)).toBe(`[${REDACTED}]`);
+  });
+
+  it('finds a fragment that starts just after an aligned block and one that ends the text', () => {
+    const secret = 'Xy7~Q8d.Kp_2mN-vR4s~T6uW9zA1bC3eF5gH7jL0';
+    const r = new Redactor().add(secret);
+    for (let pad = 0; pad < 9; pad++) {
+      const text = `${'#'.repeat(pad)}${secret.slice(5, 21)}`;
+      expect(r.redact(text), `pad ${pad}`).toBe(`${'#'.repeat(pad)}${REDACTED}`);
+    }
+  });
+});
