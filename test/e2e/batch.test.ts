@@ -103,7 +103,21 @@ describe('batch', () => {
     const { path } = world.tokenFile({ otherKey: true });
     const run = await cli(['test', '--user', 'a@contoso.com', '--access-token-file', path, '--host', world.dovecot.host, '--port', String(world.dovecot.port), '--ca-file', world.caFile], { GITHUB_ACTIONS: 'true' });
     expect(run.code).toBe(6);
-    expect(run.stdout).toMatch(/^::error title=imap-oauth%3A a@contoso.com failed at authenticate \(exit 6\)::/m);
+    expect(run.stderr).toMatch(/^::error title=imap-oauth%3A a@contoso.com failed at authenticate \(exit 6\)::/m);
+    expect(run.stdout).not.toContain('::error');
+  });
+
+  it('GitHub Actions: --json and --jsonl stay parseable (annotations go to stderr)', async () => {
+    const { path } = world.tokenFile({ otherKey: true });
+    const args = ['test', '--user', 'a@contoso.com', '--user', 'b@contoso.com', '--access-token-file', path, '--host', world.dovecot.host, '--port', String(world.dovecot.port), '--ca-file', world.caFile];
+    const json = await cli([...args, '--json'], { GITHUB_ACTIONS: 'true' });
+    expect(json.code).toBe(6);
+    expect(JSON.parse(json.stdout).results).toHaveLength(2);
+    const jsonl = await cli([...args, '--jsonl'], { GITHUB_ACTIONS: 'true' });
+    const lines = jsonl.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(jsonl.stderr.match(/^::error /gm)).toHaveLength(2);
   });
 
   it('when the token cannot be had, every mailbox still gets its result, failed at the token stage (exit 3)', async () => {
