@@ -59,7 +59,7 @@ export const claimRules: Rule[] = [
         cause: delegated
           ? `Exchange Online only accepts tokens for its own resource; this delegated token is for another API (${tokenScopeText(c)}). Graph permissions such as Mail.Read do not open IMAP: IMAP needs the delegated permission IMAP.AccessAsUser.All of Office 365 Exchange Online.`
           : `Exchange Online only accepts tokens for its own resource (${resourceOf(cloudOf(ctx).appScope)}). A Microsoft Graph token (scope https://graph.microsoft.com/.default) does not work for IMAP.`,
-        fix: `Request the token with --scope ${want} (${nowScope(ctx)}).${delegated ? ' One token is for one resource: ask for the IMAP scope on its own (offline_access may be added), and add the delegated permission IMAP.AccessAsUser.All (Office 365 Exchange Online) to the app registration.' : ''}`,
+        fix: `Request the token with --scope ${want} (${delegated || ctx.credential === 'access-token-file' ? nowScope(ctx) : `now: ${ctx.scope}`}).${delegated ? ' One token is for one resource: ask for the IMAP scope on its own (offline_access may be added), and add the delegated permission IMAP.AccessAsUser.All (Office 365 Exchange Online) to the app registration.' : ''}`,
       };
     },
   },
