@@ -11,6 +11,7 @@ import {
   CLIENT, CORRELATION, EXCHANGE_CMDLET, HOST, NOW, NOW_S, OID, OTHER_CLIENT, OTHER_TENANT, SCOPE, TENANT, TRACE, USER, claims, ctx, docsFor, escape, goodToken, ids, only, passing, probe, serverError, tokenError, checkCase, type Case,
 } from './diagnose-fixtures.js';
 import { MAIL_CASES } from './diagnose-mail-cases.js';
+import { KNOWN_AADSTS } from '../../src/diagnose/rules/aadsts.js';
 import { AADSTS_REAL_CASES, CLAIM_REAL_CASES, DELEGATED_REAL_CASES } from './diagnose-real-world-cases.js';
 
 // ── The case table: one or more cases per rule id ─────────────────────────────────────────────
@@ -605,6 +606,9 @@ describe('AADSTS codes', () => {
     const codes = keyed.map(([k]) => k);
     for (const n of [700016, 7000215, 7000222, 7000218, 700027, 700021, 700023, 700024, 90002, 500011, 1002012, 70011, 53003, 50196]) expect(codes).toContain(`AADSTS${n}`);
     expect(codes).toEqual(expect.arrayContaining(['HTTP 429', 'HTTP 503']));
+    // Issue 10: at least 40 codes admins meet with mail apps, each mapped to one rule (tested code by code below).
+    expect(KNOWN_AADSTS.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(KNOWN_AADSTS).size).toBe(KNOWN_AADSTS.length);
   });
 
   it.each(keyed)('%s → %s', (_k, id, how, n) => {
