@@ -7,6 +7,7 @@ import { ExitCode, exitCodeHelpText } from './exit-codes.js';
 import { Redactor } from './redact.js';
 import { createIo } from './io.js';
 import { looksLikeSecret } from './secret-shape.js';
+import { printable, printableLines } from './printable.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -214,10 +215,10 @@ export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
   const fail = (err: unknown) => {
     if (err instanceof UserError) {
-      io.err(`imap-oauth: ${err.message}\n`);
+      io.err(`imap-oauth: ${printableLines(err.message)}\n`); // may quote a value from a file or a server
       return err.exitCode;
     }
-    io.err(`imap-oauth: internal error: ${errorMessage(err).split('\n')[0]}${debug ? '' : ' (run with --debug for details)'}\n`);
+    io.err(`imap-oauth: internal error: ${printable(errorMessage(err).split('\n')[0]!)}${debug ? '' : ' (run with --debug for details)'}\n`);
     if (debug && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
     return ExitCode.INTERNAL;
   };

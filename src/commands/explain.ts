@@ -7,12 +7,13 @@ import { explain } from '../diagnose/explain.js';
 import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
+import { printable, printableLines } from '../printable.js';
 import type { Redactor } from '../redact.js';
 import { isoTime, type TokenClaims } from '../token/claims.js';
 
 const MAX_INPUT = 5 * 1024 * 1024;
-/** Control characters (terminal escapes included) in text echoed back are shown escaped. */
-const visible = (s: string) => s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+/** Control characters (terminal escapes, C1, bidi) in text echoed back are shown escaped. */
+const visible = printable;
 
 interface Input {
   text: string;
@@ -88,10 +89,11 @@ export function runExplain(words: string[], flags: Record<string, unknown>, io: 
   }
   const blocks = result.matches.map((d) =>
     [
-      `${d.severity === 'advisory' ? c.yellow('!') : c.red('✖')} ${c.bold(d.summary)}  ${c.dim(`[${d.id}]`)}`,
-      `  Why: ${d.cause}`,
-      `  Fix: ${d.fix.split('\n').join('\n       ')}`,
-      d.docs ? c.dim(`  Docs: ${d.docs}`) : '',
+      // A finding can quote the pasted text (a server's answer): shown, never obeyed.
+      `${d.severity === 'advisory' ? c.yellow('!') : c.red('✖')} ${c.bold(printable(d.summary))}  ${c.dim(`[${d.id}]`)}`,
+      `  Why: ${printableLines(d.cause)}`,
+      `  Fix: ${printableLines(d.fix).split('\n').join('\n       ')}`,
+      d.docs ? c.dim(`  Docs: ${printable(d.docs)}`) : '',
     ].filter(Boolean).join('\n'),
   );
   const notes = [

@@ -20,6 +20,7 @@ import { renderText } from '../report/text.js';
 import { exitCodeFor, runExitCode, type MailboxResult, type RunResult } from '../result.js';
 import { acquireToken, type AcquireHooks } from '../token/acquire.js';
 import { tokenErrorLine, type TokenReport, type TokenResult } from '../token/types.js';
+import { printableLines } from '../printable.js';
 
 export interface TestOptions {
   title?: string;
@@ -59,7 +60,7 @@ async function probeWithRetries(config: Config, user: string, token: Promise<str
 
 export async function runTest(config: Config, redactor: Redactor, io: Sink, opts: TestOptions = {}): Promise<ExitCode> {
   registerSecrets(config, redactor);
-  for (const w of config.warnings) io.err(`imap-oauth: warning: ${w}\n`);
+  for (const w of config.warnings) io.err(`imap-oauth: warning: ${printableLines(w)}\n`);
   const started = performance.now();
 
   // Ctrl-C, and SIGTERM (a CI cancel, docker stop, Kubernetes) alike: stop starting mailboxes, stop
@@ -85,7 +86,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
       // Registered before anything can print them: secrets sent, tokens received, the cache's tokens.
       onSecret: (value) => void redactor.add(value),
       // Device code: where to sign in and the code, for the person at the keyboard (stderr).
-      onDeviceCode: (message) => io.err(`${message}\n`),
+      onDeviceCode: (message) => io.err(`${printableLines(message)}\n`), // Entra's words: shown, never obeyed
       onSignInUrl: async (url) => {
         io.err(`To sign in, open this page in a browser (it returns to this machine's loopback port):\n${url}\n`);
         if (config.credential.kind === 'interactive' && config.credential.openBrowser) (await import('../browser.js')).openBrowser(url);

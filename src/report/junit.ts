@@ -1,33 +1,54 @@
 // JUnit XML: one testcase per mailbox, the diagnosis in the failure message. Understood by
 // GitHub Actions test reporters, GitLab, Jenkins and Azure DevOps.
+//
+// Whatever a server sends stays well-formed XML 1.0: characters XML forbids (C0 but \t \n \r,
+// U+FFFE/U+FFFF, lone surrogates) and those that act on a terminal or reorder text (C1, bidi) are
+// shown as \xNN / \uXXXX by printableLines() before the markup is escaped. A mailbox the run did
+// not reach (interrupted) is an <error>, so that the file never reads as green when it is not.
+import { printable, printableLines } from '../printable.js';
 import type { RunResult } from '../result.js';
 
-const xml = (s: string) =>
-  s.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const markup = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** Element text: a newline is kept as it is. */
+const text = (s: string) => markup(printableLines(s));
+/** Attribute values: a raw newline would be read back as a space (attribute normalisation), so it is a reference. */
+const attr = (s: string) => markup(printableLines(s)).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+
+export const NOT_RUN_MESSAGE = 'interrupted before this mailbox was checked';
 
 export function renderJunit(run: RunResult): string {
   const failures = run.results.filter((r) => !r.ok).length;
+  const notRun = run.notRun ?? [];
+  const tests = run.results.length + notRun.length;
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const total = run.results.reduce((sum, r) => sum + r.stages.reduce((a, s) => a + s.ms, 0), 0);
+  const caseName = (user: string, host: string, port: number) => attr(printable(`${user} @ ${host}:${port}`));
   const cases = run.results.map((r) => {
     const time = seconds(r.stages.reduce((a, s) => a + s.ms, 0));
-    const name = `${r.user} @ ${r.host}:${r.port}`;
-    if (r.ok) return `    <testcase classname="imap-oauth" name="${xml(name)}" time="${time}"/>`;
+    const name = caseName(r.user, r.host, r.port);
+    if (r.ok) return `    <testcase classname="imap-oauth" name="${name}" time="${time}"/>`;
     const stage = r.stages.find((s) => !s.ok);
     const top = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
     const message = `${r.failedStage} failed (exit ${r.exitCode})${top ? `: ${top.summary}` : stage ? `: ${stage.detail}` : ''}`;
     const body = [
-      ...r.stages.map((s) => `${s.ok ? 'ok  ' : 'FAIL'} ${s.name} ${s.ms} ms ${s.detail}`),
+      ...r.stages.map((s) => `${s.ok ? 'ok  ' : 'FAIL'} ${s.name} ${s.ms} ms ${printable(s.detail)}`),
       '',
-      ...r.diagnosis.flatMap((d) => [`[${d.id}] ${d.summary}`, `Why: ${d.cause}`, `Fix: ${d.fix}`, '']),
-      ...r.transcript.map((l) => `${l.dir}: ${l.text}`),
+      ...r.diagnosis.flatMap((d) => [`[${d.id}] ${printable(d.summary)}`, `Why: ${d.cause}`, `Fix: ${d.fix}`, '']),
+      ...r.transcript.map((l) => `${l.dir}: ${printable(l.text)}`),
     ].join('\n');
-    return `    <testcase classname="imap-oauth" name="${xml(name)}" time="${time}">\n      <failure type="${xml(r.failedStage ?? 'failure')}" message="${xml(message)}">${xml(body)}</failure>\n    </testcase>`;
+    return `    <testcase classname="imap-oauth" name="${name}" time="${time}">\n      <failure type="${attr(r.failedStage ?? 'failure')}" message="${attr(printable(message))}">${text(body)}</failure>\n    </testcase>`;
   });
+  // Every mailbox of a run is checked against the same host and port: a not-run one keeps the
+  // name it has when it runs (CI tools track a test by its name). Before any result, the user alone.
+  const target = run.results[0];
+  for (const user of notRun) {
+    const name = target ? caseName(user, target.host, target.port) : attr(printable(user));
+    cases.push(`    <testcase classname="imap-oauth" name="${name}" time="0.000">\n      <error type="interrupted" message="${NOT_RUN_MESSAGE}"/>\n    </testcase>`);
+  }
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="imap-oauth" tests="${run.results.length}" failures="${failures}" time="${seconds(total)}">`,
-    `  <testsuite name="imap-oauth test" tests="${run.results.length}" failures="${failures}" errors="0" skipped="0" time="${seconds(total)}">`,
+    `<testsuites name="imap-oauth" tests="${tests}" failures="${failures}" errors="${notRun.length}" time="${seconds(total)}">`,
+    `  <testsuite name="imap-oauth test" tests="${tests}" failures="${failures}" errors="${notRun.length}" skipped="0" time="${seconds(total)}">`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -1,8 +1,11 @@
 // The human report: stages with ticks and times, the token summary, the transcript, and on failure
 // what failed, why, and the fix. Colour only when the caller says the terminal takes it.
+// Every value from outside (claims, server text, Entra's words, names) goes through p()/lines()
+// where it enters the text, before any colour is added: see printable.ts.
 import { Chalk, type ChalkInstance } from 'chalk';
 import { CREDENTIAL_TEXT } from '../config/types.js';
 import type { Diagnosis } from '../diagnose/index.js';
+import { printable as p, printableLines as lines } from '../printable.js';
 import type { MailboxResult, RunResult } from '../result.js';
 import { tokenErrorLine, type TokenReport } from '../token/types.js';
 
@@ -28,15 +31,15 @@ function tokenSection(t: TokenReport, c: ChalkInstance, verbose: boolean): strin
   out.push(c.bold('Token') + c.dim(`  (${how})`));
   if (!t.ok) {
     const e = t.error!;
-    out.push(`  ${c.red('✖')} ${tokenErrorLine(e)}`);
+    out.push(`  ${c.red('✖')} ${p(tokenErrorLine(e))}`);
     const ids = [e.httpStatus && `HTTP ${e.httpStatus}`, e.oauthError, e.correlationId && `Correlation ID ${e.correlationId}`, e.traceId && `Trace ID ${e.traceId}`, e.timestamp && `at ${e.timestamp}`].filter(Boolean);
-    if (ids.length) out.push(c.dim(`    ${ids.join(' · ')}`));
+    if (ids.length) out.push(c.dim(`    ${p(ids.join(' · '))}`));
     return out;
   }
   if (!t.claims) {
     // An opaque token (Gmail's, --auth-mode generic): nothing to decode; the server judges it.
     out.push(`  ${c.green('✔')} ${t.source === 'access-token-file' ? 'read' : 'acquired'}; opaque (not a JWT): only the server can tell what it grants (the token itself is never shown)`);
-    if (t.expiresAt) out.push(`    ${c.dim('expires'.padEnd(8))} ${t.expiresAt}`);
+    if (t.expiresAt) out.push(`    ${c.dim('expires'.padEnd(8))} ${p(t.expiresAt)}`);
     return out;
   }
   const claims = t.claims;
@@ -51,7 +54,7 @@ function tokenSection(t: TokenReport, c: ChalkInstance, verbose: boolean): strin
   ];
   if (verbose) rows.push(['iss', claims.iss], ['ver', claims.ver], ['appidacr', claims.appidacr]);
   out.push(`  ${c.green('✔')} acquired; claims (decoded, not verified; the token itself is never shown):`);
-  for (const [k, val] of rows) if (val) out.push(`    ${c.dim(k.padEnd(8))} ${val}`);
+  for (const [k, val] of rows) if (val) out.push(`    ${c.dim(k.padEnd(8))} ${p(String(val))}`);
   return out;
 }
 
@@ -60,7 +63,8 @@ function stagesSection(r: MailboxResult, c: ChalkInstance): string[] {
   return r.stages.map((s) => {
     const mark = s.ok ? c.green('✔') : c.red('✖');
     const ms = `${s.ms} ms`.padStart(8);
-    return `  ${mark} ${s.name.padEnd(width)} ${c.dim(ms)}  ${s.ok ? s.detail : c.red(s.detail)}`;
+    const detail = p(s.detail);
+    return `  ${mark} ${s.name.padEnd(width)} ${c.dim(ms)}  ${s.ok ? detail : c.red(detail)}`;
   });
 }
 
@@ -68,7 +72,8 @@ function transcriptSection(r: MailboxResult, c: ChalkInstance, verbose: boolean)
   if (!r.transcript.length) return [];
   const out = [c.bold('  Transcript')];
   for (const line of r.transcript) {
-    let text = line.text;
+    // Already escaped as it was recorded (transcript.ts); p() again for a tab and for anything else.
+    let text = p(line.text);
     if (!verbose && text.length > LINE_LIMIT) text = `${text.slice(0, LINE_LIMIT - 1)}…`;
     out.push(`    ${line.dir === 'C' ? c.cyan('C:') : c.magenta('S:')} ${text}`);
   }
@@ -80,10 +85,10 @@ function diagnosisSection(list: Diagnosis[], c: ChalkInstance): string[] {
   const out = [c.bold('  Diagnosis')];
   for (const d of list) {
     const mark = d.severity === 'advisory' ? c.yellow('!') : c.red('✖');
-    out.push(`  ${mark} ${c.bold(d.summary)}${c.dim(`  [${d.id}]`)}`);
-    out.push(indent(`Why: ${d.cause}`, '      '));
-    out.push(indent(`Fix: ${d.fix}`, '      '));
-    if (d.docs) out.push(c.dim(`      Docs: ${d.docs}`));
+    out.push(`  ${mark} ${c.bold(p(d.summary))}${c.dim(`  [${d.id}]`)}`);
+    out.push(indent(`Why: ${lines(d.cause)}`, '      '));
+    out.push(indent(`Fix: ${lines(d.fix)}`, '      '));
+    if (d.docs) out.push(c.dim(`      Docs: ${p(d.docs)}`));
   }
   return out;
 }
@@ -91,12 +96,12 @@ function diagnosisSection(list: Diagnosis[], c: ChalkInstance): string[] {
 export function renderText(run: RunResult, opts: TextOptions): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
   const out: string[] = [];
-  if (opts.title) out.push(c.bold(opts.title), '');
-  if (opts.verbose && opts.notes?.length) out.push(...opts.notes.map((n) => c.dim(n)), '');
+  if (opts.title) out.push(c.bold(lines(opts.title)), '');
+  if (opts.verbose && opts.notes?.length) out.push(...opts.notes.map((n) => c.dim(lines(n))), '');
   out.push(...tokenSection(run.token, c, opts.verbose), '');
   const detailed = opts.batch && !opts.verbose ? run.results.filter((r) => !r.ok) : run.results;
   for (const r of detailed) {
-    out.push(c.bold(`${r.user}`) + c.dim(` @ ${r.host}:${r.port}${r.backend ? ` (backend ${r.backend})` : ''}`));
+    out.push(c.bold(p(r.user)) + c.dim(p(` @ ${r.host}:${r.port}${r.backend ? ` (backend ${r.backend})` : ''}`)));
     out.push(...stagesSection(r, c));
     const tr = transcriptSection(r, c, opts.verbose);
     if (tr.length) out.push('', ...tr);
@@ -107,8 +112,8 @@ export function renderText(run: RunResult, opts: TextOptions): string {
   for (const r of opts.batch ? [] : run.results) {
     out.push(
       r.ok
-        ? `${c.green.bold('PASS')}  ${r.user} can be opened over IMAP with OAuth 2.0 (XOAUTH2)${r.messages !== undefined ? `: ${r.messages} message${r.messages === 1 ? '' : 's'} in the folder` : ''}`
-        : `${c.red.bold('FAIL')}  ${r.user}: failed at ${r.failedStage} (exit ${r.exitCode})${headline(r)}`,
+        ? `${c.green.bold('PASS')}  ${p(r.user)} can be opened over IMAP with OAuth 2.0 (XOAUTH2)${r.messages !== undefined ? `: ${r.messages} message${r.messages === 1 ? '' : 's'} in the folder` : ''}`
+        : `${c.red.bold('FAIL')}  ${p(r.user)}: failed at ${r.failedStage} (exit ${r.exitCode})${headline(r)}`,
     );
   }
   return `${out.join('\n')}\n`;
@@ -116,5 +121,5 @@ export function renderText(run: RunResult, opts: TextOptions): string {
 
 function headline(r: MailboxResult): string {
   const first = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
-  return first ? ` — ${first.summary}` : '';
+  return first ? ` — ${p(first.summary)}` : '';
 }

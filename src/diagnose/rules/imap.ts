@@ -7,12 +7,16 @@ import { claimsLookGood } from './claims.js';
 const ev = (ctx: DiagnosisContext) => ctx.probe?.evidence;
 const failedAt = (ctx: DiagnosisContext, ...stages: string[]) => !!ctx.probe && stages.includes(ctx.probe.failedStage ?? '');
 const code = (ctx: DiagnosisContext) => ev(ctx)?.errorCode ?? '';
-const psValues = (ctx: DiagnosisContext): ps.PsValues => ({
-  clientId: ctx.token.claims?.appid ?? ctx.token.claims?.azp ?? ctx.clientId,
-  servicePrincipalId: ctx.token.claims?.oid,
-  tenant: ctx.token.claims?.tid ?? ctx.tenant,
-  mailbox: ctx.user,
-});
+// Claims are checked before they enter a command (powershell.ts): a malformed one becomes a placeholder.
+const psValues = (ctx: DiagnosisContext) => {
+  const c = ctx.token.claims;
+  return ps.checkedValues({
+    clientId: { value: c?.appid ?? c?.azp ?? ctx.clientId, from: c?.appid ? "the token's appid" : c?.azp ? "the token's azp" : 'the client ID' },
+    servicePrincipalId: { value: c?.oid, from: "the token's oid" },
+    tenant: { value: c?.tid ?? ctx.tenant, from: c?.tid ? "the token's tid" : 'the tenant' },
+    mailbox: ctx.user,
+  });
+};
 const lines = (...xs: (string | false | undefined)[]) => xs.filter(Boolean).join('\n');
 /** TLS alerts that mean the other end does not speak TLS at all (plain IMAP, HTTP, …). */
 const NOT_TLS = /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST|RECORD_LAYER_FAILURE)$/;
@@ -217,6 +221,7 @@ export const imapRules: Rule[] = [
           `  ${ps.newServicePrincipal(v)}`,
           `  ${ps.addMailboxPermission(v)}`,
           `  ${ps.getMailboxPermission(v)}`,
+          ...v.leftOut,
           !v.servicePrincipalId && ps.SP_OBJECT_ID_HINT,
           v.servicePrincipalId && `(${v.servicePrincipalId} is the token's oid: the object ID of the Enterprise application.)`,
           ps.PROPAGATION_NOTE,
@@ -268,6 +273,7 @@ export const imapRules: Rule[] = [
           `  ${ps.getMailboxPermission(v)}`,
           `  ${ps.getCasMailboxImap(ctx.user)}`,
           `  ${ps.setCasMailboxImap(ctx.user)}`,
+          ...v.leftOut,
           !v.servicePrincipalId && ps.SP_OBJECT_ID_HINT,
           ps.PROPAGATION_NOTE,
         ),
