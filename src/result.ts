@@ -6,6 +6,8 @@ import type { TokenReport } from './token/types.js';
 
 export interface MailboxResult {
   user: string;
+  /** The protocol checked (absent in results made before --protocol: IMAP). */
+  protocol?: 'imap' | 'pop' | 'smtp';
   host: string;
   port: number;
   ok: boolean;
@@ -49,6 +51,9 @@ export function exitCodeFor(stage: StageName | null, evidence?: ProbeEvidence): 
   if (!stage) return ExitCode.OK;
   if (stage === 'capability' && evidence?.errorCode !== 'NO_MECHANISM') return ExitCode.CONNECTION;
   if (stage === 'authenticate' && evidence?.connectionLost) return ExitCode.CONNECTION;
+  // A server that broke the protocol (PREAUTH, an oversized line or literal, a flood) gave no
+  // verdict on the token or the mechanism: before the login that is a connection failure.
+  if ((stage === 'capability' || stage === 'authenticate') && evidence?.protocolViolation) return ExitCode.CONNECTION;
   return STAGE_EXIT[stage];
 }
 

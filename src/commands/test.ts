@@ -7,7 +7,7 @@ import { diagnose, type DiagnosisContext } from '../diagnose/index.js';
 import { describeSecret } from '../diagnose/secret-shape.js';
 import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { probeMailbox } from '../imap/probe.js';
+import { probeOne, type ProbeOneTarget, type Protocol } from '../probe/dispatch.js';
 import type { ProbeResult } from '../imap/types.js';
 import type { FileOptions, Sink } from '../io.js';
 import type { Redactor } from '../redact.js';
@@ -48,12 +48,25 @@ async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: Acqu
   return result;
 }
 
-async function probeWithRetries(config: Config, user: string, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal): Promise<ProbeResult> {
-  const target = { user, host: config.host, port: config.port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo };
-  let probe = await probeMailbox(target, token, redactor, signal);
+/** Where one protocol of one mailbox is checked. */
+function targetFor(config: Config, user: string, protocol: Protocol): ProbeOneTarget {
+  const { host, port } = endpointOf(config, protocol);
+  const sendTo = protocol === 'smtp' && config.sendTestTo !== undefined ? config.sendTestTo || user : undefined;
+  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}) };
+}
+
+export function endpointOf(config: Config, protocol: Protocol): { host: string; port: number } {
+  if (protocol === 'pop') return { host: config.popHost, port: config.popPort };
+  if (protocol === 'smtp') return { host: config.smtpHost, port: config.smtpPort };
+  return { host: config.host, port: config.port };
+}
+
+async function probeWithRetries(config: Config, user: string, protocol: Protocol, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal): Promise<ProbeResult> {
+  const target = targetFor(config, user, protocol);
+  let probe = await probeOne(protocol, target, token, redactor, signal);
   for (let attempt = 0; attempt < config.retries && !probe.ok && isTransientProbeFailure(probe.evidence) && !signal.aborted; attempt++) {
     await sleep(backoffMs(attempt), signal);
-    probe = await probeMailbox(target, token, redactor, signal);
+    probe = await probeOne(protocol, target, token, redactor, signal);
   }
   return probe;
 }
@@ -111,31 +124,34 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     // A delegated flow without --user checks the signed-in user's own mailbox: known once signed in.
     const users = config.users.length ? config.users : [await signedInUser(tokenResult)];
     const notices = delegatedNotices(config, users);
-    const batch = users.length > 1;
-    const progress = config.output.progress ? createProgress(users.length) : null;
-    const slots: (MailboxResult | undefined)[] = new Array(users.length);
-    const context = (user: string, token: TokenReport): DiagnosisContext => ({
-      user, host: config.host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, cloud: config.cloud, authMode: config.authMode, credential: config.credential.kind, token, now: new Date(),
+    // Each (mailbox, protocol) pair is one check with its own result.
+    const checks = users.flatMap((user) => config.protocols.map((protocol) => ({ user, protocol })));
+    const batch = checks.length > 1;
+    const progress = config.output.progress ? createProgress(checks.length) : null;
+    const slots: (MailboxResult | undefined)[] = new Array(checks.length);
+    const context = (user: string, token: TokenReport, protocol: Protocol = 'imap'): DiagnosisContext => ({
+      user, host: endpointOf(config, protocol).host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, cloud: config.cloud, authMode: config.authMode, credential: config.credential.kind, token, now: new Date(),
       // Only the secret's shape (quotes, length, GUID shape) reaches the rules, never its value.
       secret: config.credential.kind === 'client-secret' ? describeSecret(config.credential.secret) : undefined,
     });
-    const tokenFailure = (user: string, token: TokenReport): MailboxResult => ({
-      user, host: config.host, port: config.port, ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user, token)),
+    const tokenFailure = (user: string, token: TokenReport, protocol: Protocol): MailboxResult => ({
+      user, protocol, ...endpointOf(config, protocol), ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user, token, protocol)),
     });
 
     await runPool(
-      users,
+      checks,
       config.concurrency,
-      async (user): Promise<MailboxResult | null> => {
+      async ({ user, protocol }): Promise<MailboxResult | null> => {
         if (controller.signal.aborted) return null;
         // Once the token is known to be missing, no more connections are opened.
-        if (settled && !settled.token) return tokenFailure(user, settled.report);
-        const probe = await probeWithRetries(config, user, accessToken, redactor, controller.signal);
+        if (settled && !settled.token) return tokenFailure(user, settled.report, protocol);
+        const probe = await probeWithRetries(config, user, protocol, accessToken, redactor, controller.signal);
         const { report: token, token: haveToken } = await tokenResult;
-        if (!haveToken) return controller.signal.aborted ? null : tokenFailure(user, token);
+        if (!haveToken) return controller.signal.aborted ? null : tokenFailure(user, token, protocol);
         if (probe.evidence.interrupted) return null;
         return {
           user,
+          protocol,
           host: probe.host,
           port: probe.port,
           ok: probe.ok,
@@ -143,7 +159,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
           failedStage: probe.failedStage,
           stages: [tokenStage(token), ...probe.stages],
           transcript: probe.transcript,
-          diagnosis: diagnose({ ...context(user, token), probe }),
+          diagnosis: diagnose({ ...context(user, token, protocol), probe }),
           backend: probe.evidence.backend,
           messages: probe.evidence.mailbox?.exists,
           evidence: probe.evidence,
@@ -166,15 +182,15 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     const { report: token } = await tokenResult;
 
     const results = slots.filter((r): r is MailboxResult => !!r);
-    const interrupted = users.length - results.length;
+    const interrupted = checks.length - results.length;
     const exitCode = stoppedBy === 'SIGTERM' ? ExitCode.TERMINATED : interrupted || stoppedBy ? ExitCode.INTERRUPTED : runExitCode(results);
-    const notRun = users.filter((_, i) => !slots[i]);
+    const notRun = checks.filter((_, i) => !slots[i]).map((c) => (config.protocols.length > 1 ? `${c.user} (${c.protocol})` : c.user));
     const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}) };
     const wallMs = Math.round(performance.now() - started);
 
     if (config.output.junitPath) writeReport(io, config.output.junitPath, renderJunit(run), '--junit', { markup: true });
     if (config.output.json) io.out(renderJson(run));
-    else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: users.length, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, interrupted, tokenRequests: token.requests, ms: wallMs })}\n`);
+    else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: checks.length, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, interrupted, tokenRequests: token.requests, ms: wallMs })}\n`);
     else {
       const notes = [...(opts.notes ?? []), ...describeConfig(config)];
       const title = [opts.title, ...notices].filter(Boolean).join('\n') || undefined;
@@ -235,7 +251,12 @@ function describeConfig(config: Config): string[] {
     ...(config.authMode === 'generic'
       ? ['server:     any IMAP server, a ready token (--auth-mode generic): no Microsoft-specific checks']
       : [`cloud:      ${CLOUDS[config.cloud].label}`, `authority:  ${config.authorityHost}/${config.tenant ?? '-'}  client ${config.clientId ?? '-'}  scope ${config.scope}`]),
-    `imap:       ${config.host}:${config.port} (${config.starttls ? 'STARTTLS' : 'TLS'}${config.insecure ? ', NOT verified' : ', verified'}${config.caPem ? ', extra CA' : ''})  folder ${config.folder}  timeout ${config.timeoutMs / 1000} s`,
+    ...config.protocols.map((p) => {
+      const { host, port } = endpointOf(config, p);
+      const tls = p === 'smtp' || (p === 'imap' && config.starttls) ? 'STARTTLS' : 'TLS';
+      const extra = p === 'imap' ? `  folder ${config.folder}` : p === 'smtp' ? `  ${config.sendTestTo !== undefined ? 'sends one test message' : 'no message is sent'}` : '';
+      return `${`${p}:`.padEnd(12)}${host}:${port} (${tls}${config.insecure ? ', NOT verified' : ', verified'}${config.caPem ? ', extra CA' : ''})${extra}  timeout ${config.timeoutMs / 1000} s`;
+    }),
   ];
   for (const r of config.connectTo) lines.push(`connect-to: ${r.host ?? '*'}:${r.port ?? '*'} → ${r.toHost ?? '(same host)'}:${r.toPort ?? '(same port)'}`);
   if (config.users.length > 1) lines.push(`mailboxes:  ${config.users.length}, ${config.concurrency} at once${config.retries ? `, ${config.retries} retries for transient failures` : ''}`);

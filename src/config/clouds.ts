@@ -10,6 +10,9 @@ export interface Cloud {
   label: string;
   authorityHost: string;
   imapHost: string;
+  /** POP3 (implicit TLS, 995) and SMTP AUTH client submission (STARTTLS, 587). */
+  popHost: string;
+  smtpHost: string;
   /** App-only (client credentials): the Exchange Online resource's `.default`. */
   appScope: string;
   /** Delegated flows: the user's own IMAP permission (offline_access is added). */
@@ -26,6 +29,8 @@ export const CLOUDS: Record<CloudName, Cloud> = {
     label: 'Microsoft 365 (worldwide, including GCC)',
     authorityHost: 'https://login.microsoftonline.com',
     imapHost: 'outlook.office365.com',
+    popHost: 'outlook.office365.com',
+    smtpHost: 'smtp.office365.com',
     appScope: 'https://outlook.office365.com/.default',
     delegatedScope: 'https://outlook.office.com/IMAP.AccessAsUser.All',
   },
@@ -34,6 +39,8 @@ export const CLOUDS: Record<CloudName, Cloud> = {
     label: 'Microsoft 365 GCC High (US Government)',
     authorityHost: 'https://login.microsoftonline.us',
     imapHost: 'outlook.office365.us',
+    popHost: 'outlook.office365.us',
+    smtpHost: 'smtp.office365.us',
     // derived: the Exchange Online address Microsoft gives for GCC High, with the worldwide scope's shape.
     appScope: 'https://outlook.office365.us/.default',
     delegatedScope: 'https://outlook.office365.us/IMAP.AccessAsUser.All',
@@ -45,6 +52,8 @@ export const CLOUDS: Record<CloudName, Cloud> = {
     label: 'Microsoft 365 DoD (US Government)',
     authorityHost: 'https://login.microsoftonline.us',
     imapHost: 'outlook-dod.office365.us',
+    popHost: 'outlook-dod.office365.us',
+    smtpHost: 'smtp.office365.us',
     // derived: Microsoft names outlook.office365.us as the Exchange Online address of "GCC High or DoD".
     appScope: 'https://outlook.office365.us/.default',
     delegatedScope: 'https://outlook.office365.us/IMAP.AccessAsUser.All',
@@ -56,6 +65,8 @@ export const CLOUDS: Record<CloudName, Cloud> = {
     label: 'Microsoft 365 operated by 21Vianet (China)',
     authorityHost: 'https://login.partner.microsoftonline.cn',
     imapHost: 'partner.outlook.cn',
+    popHost: 'partner.outlook.cn',
+    smtpHost: 'smtp.partner.outlook.cn',
     // derived: the Exchange Online address Microsoft gives for 21Vianet, with the worldwide scope's shape.
     appScope: 'https://partner.outlook.cn/.default',
     delegatedScope: 'https://partner.outlook.cn/IMAP.AccessAsUser.All',

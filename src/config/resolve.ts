@@ -12,6 +12,7 @@ import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from 
 import { CLOUDS, cloudOfAuthority } from './clouds.js';
 import { parseConnectTo, type ConnectTo } from './connect-to.js';
 import * as v from './validate.js';
+import { DEFAULT_PORTS, type Protocol } from '../probe/dispatch.js';
 import { looksLikeSecret } from '../secret-shape.js';
 
 export interface ResolveInput {
@@ -40,6 +41,7 @@ export const ENV = {
   scope: 'IMAP_OAUTH_SCOPE',
   host: 'IMAP_OAUTH_HOST',
   port: 'IMAP_OAUTH_PORT',
+  protocol: 'IMAP_OAUTH_PROTOCOL',
 } as const;
 
 /** "where to set it" for a setting: the flag and/or the variable. */
@@ -239,6 +241,39 @@ function checkGeneric(sources: Sources, flow: string): void {
   if (cloud) throw new ConfigError(`${cloud.origin} names a Microsoft 365 cloud: it cannot be combined with --auth-mode generic (give --host instead)`);
 }
 
+function protocolsOf(flag: unknown, sources: Sources): Protocol[] {
+  const list = Array.isArray(flag) ? (flag as string[]) : typeof flag === 'string' ? [flag] : [];
+  if (list.length) return validated({ value: list.join(','), level: 'flag', origin: '--protocol' }, (x) => v.protocols([x]), 'protocol');
+  return optional(sources, null, ENV.protocol, 'protocol', (x) => v.protocols([x]), ['imap'] as Protocol[]);
+}
+
+/** --port is the port of the one protocol checked; with several, each keeps its own default. */
+function protocolPorts(sources: Sources, protocols: Protocol[], starttls: boolean): Record<Protocol, number> {
+  const given = sources.get('--port', ENV.port);
+  if (given && protocols.length > 1) {
+    throw new ConfigError(`${given.origin} names one port, but ${protocols.length} protocols are checked (${protocols.join(', ')}): give each server's address with --connect-to HOST:PORT:ADDR:PORT2 instead`);
+  }
+  const port = given ? validated(given, v.port, 'port') : undefined;
+  return {
+    imap: (protocols[0] === 'imap' ? port : undefined) ?? (starttls ? 143 : DEFAULT_PORTS.imap),
+    pop: (protocols[0] === 'pop' ? port : undefined) ?? DEFAULT_PORTS.pop,
+    smtp: (protocols[0] === 'smtp' ? port : undefined) ?? DEFAULT_PORTS.smtp,
+  };
+}
+
+/** SMTP --send-test [RCPT]: true (the flag alone) sends to the mailbox itself. */
+function sendTestRecipient(flag: unknown, protocols: Protocol[]): string | undefined {
+  if (flag === undefined || flag === false) return undefined;
+  if (!protocols.includes('smtp')) throw new ConfigError('--send-test sends a message over SMTP AUTH: add --protocol smtp');
+  if (flag === true) return '';
+  return validated({ value: String(flag), level: 'flag', origin: '--send-test' }, v.mailAddress, '--send-test recipient');
+}
+
+function delegatedScopeFor(cloud: (typeof CLOUDS)[keyof typeof CLOUDS], protocol: Protocol): string {
+  const permission = { imap: 'IMAP.AccessAsUser.All', pop: 'POP.AccessAsUser.All', smtp: 'SMTP.Send' }[protocol];
+  return cloud.delegatedScope.replace('IMAP.AccessAsUser.All', permission);
+}
+
 function connectToRules(value: unknown): ConnectTo[] {
   const list = Array.isArray(value) ? (value as string[]) : typeof value === 'string' ? [value] : [];
   return list.map((rule) => validated({ value: rule, level: 'flag', origin: '--connect-to' }, parseConnectTo, '--connect-to rule'));
@@ -262,14 +297,25 @@ export function resolveConfig(input: ResolveInput): Config {
   const userList = users(sources, flags, cwd, delegated);
   // A cloud sets sign-in host, IMAP host and scope together; each can still be set on its own.
   const cloud = CLOUDS[optional(sources, '--cloud', ENV.cloud, 'cloud', v.cloud, 'global')];
+  const protocols = protocolsOf(flags.protocol, sources);
+  const mailPorts = protocolPorts(sources, protocols, flags.starttls === true);
   const connection = {
     cloud: cloud.name,
     authorityHost: optional(sources, '--authority-host', ENV.authorityHost, 'authority host', v.httpsOrigin, cloud.authorityHost),
-    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, delegated ? cloud.delegatedScope : cloud.appScope),
+    // One token serves every protocol: app-only asks for Exchange's .default, a user's sign-in for
+    // each protocol's own delegated permission (space-separated scopes, as OAuth joins them).
+    scope: optional(sources, '--scope', ENV.scope, 'scope', v.scope, delegated ? protocols.map((p) => delegatedScopeFor(cloud, p)).join(' ') : cloud.appScope),
     host: authMode === 'generic'
       ? required(sources, '--host', ENV.host, 'IMAP host', 'HOST', v.hostname, ' (--auth-mode generic has no default server; Gmail: imap.gmail.com)')
       : optional(sources, '--host', ENV.host, 'IMAP host', v.hostname, cloud.imapHost),
-    port: optional(sources, '--port', ENV.port, 'IMAP port', v.port, flags.starttls === true ? 143 : DEFAULTS.port),
+    port: mailPorts.imap,
+    popPort: mailPorts.pop,
+    smtpPort: mailPorts.smtp,
+    protocols,
+    // --host names one server for every protocol; Exchange Online sends SMTP elsewhere.
+    popHost: optional(sources, '--host', ENV.host, 'host', v.hostname, cloud.popHost),
+    smtpHost: optional(sources, '--host', ENV.host, 'host', v.hostname, cloud.smtpHost),
+    sendTestTo: sendTestRecipient(flags.sendTest, protocols),
     starttls: flags.starttls === true,
     sendX5c: flags.sendX5c === true,
     folder: optional(sources, '--folder', null, 'folder', v.nonEmpty, DEFAULTS.folder),

@@ -2,6 +2,7 @@ import type { LoadedCertificate } from '../token/certificate.js';
 import type { CloudName } from './clouds.js';
 import type { ConnectTo } from './connect-to.js';
 import type { AuthMode } from './validate.js';
+import type { Protocol } from '../probe/dispatch.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
@@ -61,8 +62,19 @@ export interface Config {
   cloud: CloudName;
   authorityHost: string;
   scope: string;
+  /** IMAP host and port (and the host of every protocol when --host is given). */
   host: string;
   port: number;
+  /** The protocols checked for each mailbox (--protocol), in this order. */
+  protocols: Protocol[];
+  /** Where POP3 and SMTP AUTH are reached: the cloud's hosts unless --host names one server. */
+  popHost: string;
+  smtpHost: string;
+  /** --port for POP3 or SMTP when that is the only protocol; else the protocol's default. */
+  popPort: number;
+  smtpPort: number;
+  /** SMTP --send-test: the recipient of the one test message (absent: no message is sent). */
+  sendTestTo?: string;
   folder: string;
   /** Deadline for each network step. */
   timeoutMs: number;

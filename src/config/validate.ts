@@ -101,6 +101,18 @@ export function scope(value: string): string {
   return v;
 }
 
+/** --protocol: imap, pop (also pop3) or smtp, repeatable or comma-separated; in the order given, once each. */
+export function protocols(values: readonly string[]): Array<'imap' | 'pop' | 'smtp'> {
+  const out: Array<'imap' | 'pop' | 'smtp'> = [];
+  for (const word of values.flatMap((v) => v.split(',')).map((w) => w.trim().toLowerCase()).filter(Boolean)) {
+    const p = word === 'pop3' ? 'pop' : word;
+    if (p !== 'imap' && p !== 'pop' && p !== 'smtp') throw new Error(`expected imap, pop or smtp (comma-separated or repeated), not ${JSON.stringify(word.slice(0, 20))}`);
+    if (!out.includes(p)) out.push(p);
+  }
+  if (!out.length) throw new Error('expected imap, pop or smtp');
+  return out;
+}
+
 export const FLOWS = ['client-credentials', 'device-code', 'interactive', 'refresh-token'] as const;
 export type Flow = (typeof FLOWS)[number];
 

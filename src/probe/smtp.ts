@@ -23,6 +23,9 @@ const ABORT_ANSWER = { XOAUTH2: '', OAUTHBEARER: 'AQ==' } as const;
 /** What may go between < and > here: no spaces, brackets or controls (it is sent as a command argument). */
 const ADDRESS = /^[^\s<>()\\,;:"\x00-\x1f\x7f]+@[^\s<>()\\,;:"@\x00-\x1f\x7f]+$/;
 
+/** RFC 5321 §4.5.3.1.4: a command line, CRLF included, is at most 512 octets. */
+const SMTP_COMMAND_LINE = 510;
+
 export async function probeSmtp(target: SmtpTarget, accessToken: string | Promise<string | undefined>, redactor: Redactor, signal?: AbortSignal): Promise<ProbeResult> {
   const s = new WireSession('smtp', target, redactor, signal);
   const ev = s.evidence;
@@ -97,9 +100,23 @@ export async function probeSmtp(target: SmtpTarget, accessToken: string | Promis
     s.enter('authenticate');
     const raw = mech === 'XOAUTH2' ? buildXoauth2(target.user, token) : buildOauthbearer(target.user, target.host, target.port, token);
     redactor.addSasl(raw, token); // before a byte of it is sent
-    // RFC 4954 initial response on the AUTH line: one round trip, as Exchange's own clients do.
-    conn.send(`AUTH ${mech} ${Buffer.from(raw, 'utf8').toString('base64')}`, `AUTH ${mech} <redacted>`);
-    let reply = await conn.readSmtpReply();
+    const response = Buffer.from(raw, 'utf8').toString('base64');
+    let reply: Awaited<ReturnType<typeof conn.readSmtpReply>>;
+    if (`AUTH ${mech} ${response}`.length <= SMTP_COMMAND_LINE) {
+      // RFC 4954 initial response on the AUTH line: one round trip.
+      conn.send(`AUTH ${mech} ${response}`, `AUTH ${mech} <redacted>`);
+      reply = await conn.readSmtpReply();
+    } else {
+      // An initial response that makes the line longer than SMTP allows MUST NOT be sent (RFC 4954
+      // §4; Dovecot answers "500 5.5.2 Line too long"): AUTH alone, then the response after "334 ",
+      // the exchange Microsoft's own page shows for Exchange Online. Entra tokens always take this way.
+      conn.send(`AUTH ${mech}`, `AUTH ${mech}`);
+      reply = await conn.readSmtpReply();
+      if (reply.code === 334) {
+        conn.send(response, '<redacted>');
+        reply = await conn.readSmtpReply();
+      }
+    }
     if (reply.code === 334) {
       // An error challenge (RFC 7628 §3.2.2): decode it, answer so the server can finish with its 5xx.
       const challenge = decodeErrorChallenge(reply.text);

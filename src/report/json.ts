@@ -4,6 +4,7 @@ import type { MailboxResult, RunResult } from '../result.js';
 export function toJsonResult(r: MailboxResult) {
   return {
     user: r.user,
+    protocol: r.protocol ?? 'imap',
     host: r.host,
     port: r.port,
     ok: r.ok,

@@ -117,13 +117,13 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
         throw Object.assign(new Error(`no refresh token to use in ${config.tokenCachePath}: ${which}; sign in first with --flow device-code --token-cache ${config.tokenCachePath}`), { errorCode: 'no_account_in_cache' });
       }
       // A valid cached access token is used as is; --fresh-token redeems the refresh token.
-      return app.acquireTokenSilent({ account, scopes: [config.scope], forceRefresh: config.freshToken });
+      return app.acquireTokenSilent({ account, scopes: config.scope.split(' '), forceRefresh: config.freshToken });
     };
   } else if (cred.kind === 'interactive') {
     // Authorization code with PKCE; MSAL listens on a loopback port for the browser's redirect.
     const app = new PublicClientApplication({ auth, system, ...(cache ? { cache } : {}) });
     acquire = () => app.acquireTokenInteractive({
-      scopes: [config.scope],
+      scopes: config.scope.split(' '),
       openBrowser: async (url) => {
         await hooks.onSignInUrl?.(url);
         reminder = setTimeout(() => hooks.onSignInWaiting?.(), hooks.signInReminderMs ?? SIGN_IN_REMINDER_MS);
@@ -137,7 +137,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     // token is kept (mode 0600) for later --flow refresh-token runs.
     const app = new PublicClientApplication({ auth, system, ...(cache ? { cache } : {}) });
     acquire = () => app.acquireTokenByDeviceCode({
-      scopes: [config.scope], // MSAL adds openid, profile and offline_access itself
+      scopes: config.scope.split(' '), // MSAL adds openid, profile and offline_access itself
       deviceCodeCallback: (response) => hooks.onDeviceCode?.(response.message),
       timeout: DEVICE_CODE_WAIT_SECONDS,
     });
@@ -160,7 +160,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     ...(cache ? { cache } : {}),
     system,
     });
-    acquire = () => app.acquireTokenByClientCredential({ scopes: [config.scope], skipCache: !config.tokenCachePath || config.freshToken });
+    acquire = () => app.acquireTokenByClientCredential({ scopes: config.scope.split(' '), skipCache: !config.tokenCachePath || config.freshToken });
   }
 
   // Belt and braces: each request has its own deadline, the whole call has one more.
