@@ -26,7 +26,9 @@ export function renderJunit(run: RunResult): string {
   const cases = run.results.map((r) => {
     const time = seconds(r.stages.reduce((a, s) => a + s.ms, 0));
     const name = caseName(r.user, r.host, r.port);
-    if (r.ok) return `    <testcase classname="imap-oauth" name="${name}" time="${time}"/>`;
+    // One suite per protocol for CI reporters; IMAP keeps the name it always had.
+    const classname = r.protocol && r.protocol !== 'imap' ? `imap-oauth.${r.protocol}` : 'imap-oauth';
+    if (r.ok) return `    <testcase classname="${classname}" name="${name}" time="${time}"/>`;
     const stage = r.stages.find((s) => !s.ok);
     const top = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
     const message = `${r.failedStage} failed (exit ${r.exitCode})${top ? `: ${top.summary}` : stage ? `: ${stage.detail}` : ''}`;
@@ -36,7 +38,7 @@ export function renderJunit(run: RunResult): string {
       ...r.diagnosis.flatMap((d) => [`[${d.id}] ${printable(d.summary)}`, `Why: ${d.cause}`, `Fix: ${d.fix}`, '']),
       ...r.transcript.map((l) => `${l.dir}: ${printable(l.text)}`),
     ].join('\n');
-    return `    <testcase classname="imap-oauth" name="${name}" time="${time}">\n      <failure type="${attr(r.failedStage ?? 'failure')}" message="${attr(printable(message))}">${text(body)}</failure>\n    </testcase>`;
+    return `    <testcase classname="${classname}" name="${name}" time="${time}">\n      <failure type="${attr(r.failedStage ?? 'failure')}" message="${attr(printable(message))}">${text(body)}</failure>\n    </testcase>`;
   });
   // Every mailbox of a run is checked against the same host and port: a not-run one keeps the
   // name it has when it runs (CI tools track a test by its name). Before any result, the user alone.

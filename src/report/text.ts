@@ -101,7 +101,8 @@ export function renderText(run: RunResult, opts: TextOptions): string {
   out.push(...tokenSection(run.token, c, opts.verbose), '');
   const detailed = opts.batch && !opts.verbose ? run.results.filter((r) => !r.ok) : run.results;
   for (const r of detailed) {
-    out.push(c.bold(p(r.user)) + c.dim(p(` @ ${r.host}:${r.port}${r.backend ? ` (backend ${r.backend})` : ''}`)));
+    const protocol = r.protocol ? ` ${PROTOCOL_NAME[r.protocol]}` : '';
+    out.push(c.bold(p(r.user)) + c.dim(p(`${protocol} @ ${r.host}:${r.port}${r.backend ? ` (backend ${r.backend})` : ''}`)));
     out.push(...stagesSection(r, c));
     const tr = transcriptSection(r, c, opts.verbose);
     if (tr.length) out.push('', ...tr);
@@ -123,3 +124,5 @@ function headline(r: MailboxResult): string {
   const first = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
   return first ? ` — ${p(first.summary)}` : '';
 }
+
+const PROTOCOL_NAME = { imap: 'IMAP', pop: 'POP3', smtp: 'SMTP AUTH' } as const;
