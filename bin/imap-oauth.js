@@ -11,6 +11,8 @@ if (args.length === 1 && ['--help', '-h', '--version', '-V'].includes(args[0])) 
     const text = args[0] === '--version' || args[0] === '-V'
       ? `${JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version}\n`
       : readFileSync(join(__dirname, '..', 'dist', 'help.txt'), 'utf8');
+    // A reader that already went away (`| head -1`) is no error here either (see src/io.ts).
+    process.stdout.on('error', () => undefined);
     process.stdout.write(text);
     return;
   } catch {

@@ -26,15 +26,35 @@ export type FileWriter = (path: string, text: string, mode: number) => void;
 
 const plainWriter: FileWriter = (path, text, mode) => writeFileSync(path, text, { mode });
 
+// A reader that went away (`imap-oauth … | head -1`) is no error: the rest of that stream's output
+// is dropped and the run ends with its own exit code. Node ignores SIGPIPE and reports EPIPE as an
+// 'error' event, which unhandled became "internal error: write EPIPE".
+const watched = new WeakSet<NodeJS.WritableStream>();
+const closed = new WeakSet<NodeJS.WritableStream>();
+
+function writerFor(stream: NodeJS.WritableStream): (text: string) => void {
+  if (!watched.has(stream)) {
+    watched.add(stream);
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      closed.add(stream);
+    });
+  }
+  return (text) => {
+    if (!closed.has(stream)) stream.write(text);
+  };
+}
+
 export function createIo(
   redactor: Redactor,
   stdout: NodeJS.WritableStream = process.stdout,
   stderr: NodeJS.WritableStream = process.stderr,
   writeFile: FileWriter = plainWriter,
 ): Sink {
+  const [toOut, toErr] = [writerFor(stdout), writerFor(stderr)];
   return {
-    out: (text) => void stdout.write(redactor.redact(text)),
-    err: (text) => void stderr.write(redactor.redact(text)),
+    out: (text) => toOut(redactor.redact(text)),
+    err: (text) => toErr(redactor.redact(text)),
     file: (path, text, opts = {}) => writeFile(path, redactor.redact(text, opts.markup ? { marker: '&lt;redacted&gt;' } : {}), opts.mode ?? 0o644),
   };
 }
