@@ -4,6 +4,7 @@
 // capabilities (from the greeting when it carries them) → AUTHENTICATE XOAUTH2 with an initial
 // response (SASL-IR) → done; the caller then sends EXAMINE and LOGOUT itself.
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ProtocolViolationKind } from './types.js';
 
 export interface ProbeHooks {
   onGreeting(greeting: string): void;
@@ -36,6 +37,17 @@ export class NoMechanismError extends Error {
   readonly code = 'NO_MECHANISM';
 }
 
+/** The server broke the protocol (PREAUTH, limits, a flood): the session is ended, the token withheld. */
+export class ProtocolViolationError extends Error {
+  readonly code = 'PROTOCOL_VIOLATION';
+  constructor(
+    readonly kind: ProtocolViolationKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The token request failed while the connection was being set up: the token stage reports it. */
 export class TokenUnavailableError extends Error {
   readonly code = 'TOKEN_UNAVAILABLE';
@@ -58,6 +70,12 @@ export class ProbeClient extends ImapFlow {
   async startSession(): Promise<void> {
     const self = this.internals;
     this.hooks.onGreeting(self.greeting ?? '');
+    // PREAUTH: a session that says it is logged in without a login. Nothing here can be checked
+    // then, and over STARTTLS it is the classic way to keep a connection in clear text: the token
+    // is never sent to it.
+    if (self.authenticated === true || self.state === self.states.AUTHENTICATED) {
+      throw new ProtocolViolationError('preauth', 'the server greeted with PREAUTH (logged in without a login); the token was not sent');
+    }
     if (self.secureConnection) this.hooks.onConnected();
     // A no-op when the greeting carried the capabilities.
     const caps = await self.run('CAPABILITY');

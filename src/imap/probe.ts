@@ -9,9 +9,9 @@ import type { Redactor } from '../redact.js';
 import { trustContext } from '../tls-trust.js';
 import { decodeExchangeBackend } from './greeting.js';
 import { describeCertificate, fetchPeerCertificate } from './peer-certificate.js';
-import { NoMechanismError, ProbeClient } from './probe-client.js';
+import { NoMechanismError, ProbeClient, ProtocolViolationError } from './probe-client.js';
 import { createTranscriptLogger } from './transcript.js';
-import type { ProbeEvidence, ProbeResult, StageName, StageResult } from './types.js';
+import type { ProbeEvidence, ProbeResult, ProtocolViolationKind, StageName, StageResult } from './types.js';
 
 /** One mailbox on one server, with the run's connection settings. */
 export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'folder' | 'timeoutMs' | 'caPem' | 'insecure'> & {
@@ -28,6 +28,39 @@ const TLS_VERIFY_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED',
   'CERT_REVOKED', 'CERT_SIGNATURE_FAILURE', 'INVALID_CA',
 ]);
+
+/**
+ * What a hostile server may make this process hold for one connection. The check reads a greeting,
+ * a capability list, one SASL reply and an EXAMINE answer: a few kilobytes. imapflow's defaults
+ * (1 GiB lines and literals, 2 GiB responses) let one `{900000000}` literal take gigabytes.
+ */
+export const IMAP_LIMITS = {
+  /** One line without its literals. */
+  maxLineLength: 64 * 1024,
+  /** One literal; refused when announced, before any of it is read. */
+  maxLiteralSize: 64 * 1024,
+  /** One response: all its lines and literals. */
+  maxResponseSize: 128 * 1024,
+  /** Parse-tree nodes in one response (each costs ~100 bytes of heap). */
+  maxResponseTokens: 20_000,
+} as const;
+
+/** imapflow's codes for the limits above. */
+const LIMIT_CODES: Record<string, ProtocolViolationKind> = {
+  LineTooLarge: 'line-too-long',
+  LiteralTooLarge: 'literal-too-large',
+  ResponseTooLarge: 'response-too-large',
+  TooManyTokens: 'too-many-tokens',
+};
+
+const LIMIT_TEXT: Record<ProtocolViolationKind, string> = {
+  'line-too-long': `the server sent a line longer than ${IMAP_LIMITS.maxLineLength} bytes`,
+  'literal-too-large': `the server announced a literal larger than ${IMAP_LIMITS.maxLiteralSize} bytes`,
+  'response-too-large': `the server sent a response larger than ${IMAP_LIMITS.maxResponseSize} bytes`,
+  'too-many-tokens': `the server sent a response of more than ${IMAP_LIMITS.maxResponseTokens} parts`,
+  flood: '',
+  preauth: '',
+};
 
 export function isTlsVerifyError(code: string | undefined): boolean {
   return !!code && TLS_VERIFY_CODES.has(code);
@@ -113,7 +146,13 @@ export async function probeMailbox(
   redactor: Redactor,
   signal?: AbortSignal,
 ): Promise<ProbeResult> {
-  const transcript = createTranscriptLogger(redactor);
+  let violation: ProbeEvidence['protocolViolation'];
+  const transcript = createTranscriptLogger(redactor, {
+    onFlood: (n) => {
+      violation = { kind: 'flood', detail: `the server sent more than ${n - 1} lines: no check of one mailbox needs that many` };
+      client?.close();
+    },
+  });
   const mech = target.mech ?? 'XOAUTH2';
   const evidence: ProbeEvidence = { authenticated: false, mechanism: mech };
   let timedOut: StageName | undefined;
@@ -141,6 +180,7 @@ export async function probeMailbox(
       disableAutoIdle: true,
       disableCompression: true,
       disableAutoEnable: true,
+      ...IMAP_LIMITS,
     } as never,
     {
       onGreeting(greeting) {
@@ -197,6 +237,10 @@ export async function probeMailbox(
     if (typeof bye === 'string' && bye) evidence.bye = redactor.redact(bye);
     const status = /^(NO|BAD)\b/.exec(e.responseStatus ?? '')?.[1] ?? lastTaggedStatus(transcript.lines);
     if (status === 'NO' || status === 'BAD') evidence.serverStatus = status;
+    if (!violation && err instanceof ProtocolViolationError) violation = { kind: err.kind, detail: err.message };
+    const limit = LIMIT_CODES[e.code ?? ''];
+    if (!violation && limit) violation = { kind: limit, detail: `${LIMIT_TEXT[limit]}; the session was ended` };
+    if (violation) evidence.protocolViolation = violation;
     if (timedOut) evidence.timedOut = timedOut;
     // Bytes before any greeting that are not an IMAP greeting: not an IMAP server (or not at this port).
     if (!evidence.greeting && clock.current === 'connect') {
@@ -205,7 +249,7 @@ export async function probeMailbox(
       if (first && !/^\* (OK|PREAUTH|BYE)\b/i.test(first.text)) evidence.notImap = { firstLine: first.text.slice(0, 80).replace(/\\(x[0-9a-f]?)?$/, '') };
     }
     // The server went away without a word (no NO/BAD, no BYE, no error challenge): no verdict.
-    if (!timedOut && !evidence.serverStatus && !evidence.saslChallenge && !evidence.bye && CONNECTION_LOST.test(evidence.errorCode ?? '')) {
+    if (!violation && !timedOut && !evidence.serverStatus && !evidence.saslChallenge && !evidence.bye && CONNECTION_LOST.test(evidence.errorCode ?? '')) {
       evidence.connectionLost = true;
     }
     clock.fail(redactor.redact(stageFailureText(clock.current, evidence)));
@@ -296,6 +340,7 @@ function lastTaggedStatus(lines: { dir: string; text: string }[]): string | unde
 
 /** One line saying what happened, for the stage's detail. */
 function stageFailureText(stage: StageName, ev: ProbeEvidence): string {
+  if (ev.protocolViolation) return `the server broke the protocol: ${ev.protocolViolation.detail}`;
   if (ev.timedOut) return `no answer within the deadline (timed out in ${stage})`;
   if (ev.errorCode === 'NO_MECHANISM') return `the server does not offer AUTH=${ev.mechanism ?? 'XOAUTH2'} (offers: ${(ev.capabilities ?? []).filter((c) => c.startsWith('AUTH=')).join(' ') || 'no AUTH= mechanism'})`;
   if (ev.notImap) return `the server sent something that is not IMAP: "${ev.notImap.firstLine}"`;

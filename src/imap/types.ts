@@ -2,6 +2,8 @@ export type StageName = 'token' | 'connect' | 'capability' | 'authenticate' | 'm
 
 export const PROBE_STAGES: readonly StageName[] = ['connect', 'capability', 'authenticate', 'mailbox', 'logout'];
 
+export type ProtocolViolationKind = 'preauth' | 'line-too-long' | 'literal-too-large' | 'response-too-large' | 'too-many-tokens' | 'flood';
+
 export interface StageResult {
   name: StageName;
   ok: boolean;
@@ -49,6 +51,11 @@ export interface ProbeEvidence {
   notImap?: { firstLine: string };
   /** The connection ended without a verdict: no NO/BAD, no BYE, no error challenge, no timeout. */
   connectionLost?: boolean;
+  /**
+   * The server broke the protocol and the session was ended: a PREAUTH greeting (the token is then
+   * never sent), a line, literal or response over the probe's limits, or a flood of lines.
+   */
+  protocolViolation?: { kind: ProtocolViolationKind; detail: string };
   tls?: { protocol?: string; cipher?: string; peer?: PeerCertificate };
   /** A TLS verification failure, with the certificate that was presented. */
   tlsFailure?: { code: string; peer?: PeerCertificate };
