@@ -131,6 +131,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .option('--service-id <guid>', "the Enterprise application's object ID (looked up when omitted)")
     .option('--mailbox <upn>', 'mailbox the app may read (repeatable)', collect)
     .option('--cloud <name>', 'global (default), usgov (GCC High), usgov-dod or china (21Vianet)')
+    .option('--protocol <list>', 'imap, pop, smtp: what the app will use (default: imap); each adds its permission and mailbox setting', collect)
     .action((opts: Record<string, unknown>) =>
       run(async () => {
         const { runSetup } = await import('./commands/setup.js');

@@ -4,7 +4,11 @@
 // Nothing is contacted; the same input always gives the same text.
 import { CLOUDS, type CloudName } from '../config/clouds.js';
 import * as v from '../config/validate.js';
+import * as mail from '../diagnose/mail-powershell.js';
 import * as ps from '../diagnose/powershell.js';
+
+const PROTOCOL_LABEL = { imap: 'IMAP', pop: 'POP3', smtp: 'SMTP AUTH' } as const;
+const CAS_PROPERTY = { imap: 'ImapEnabled', pop: 'PopEnabled', smtp: 'SmtpClientAuthenticationDisabled' } as const;
 import { ConfigError, errorMessage } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -18,16 +22,21 @@ export interface SetupInput {
   mailboxes: string[];
   /** A national cloud: Exchange and Graph PowerShell connect to it, and the test line names it. */
   cloud?: CloudName;
+  /** What the app will use (--protocol): each adds its permission and its per-mailbox switch. */
+  protocols?: Array<'imap' | 'pop' | 'smtp'>;
 }
+
+/** The Exchange Online application permission each protocol needs. */
+const PERMISSION = { imap: 'IMAP.AccessAsApp', pop: 'POP.AccessAsApp', smtp: 'SMTP.SendAsApp' } as const;
 
 /** The script variable every Exchange command uses for the service principal. */
 const SERVICE_ID = '$ServiceId';
 
 // The script is plain ASCII: Windows PowerShell 5.1 reads a .ps1 without a BOM as ANSI.
-const CONSENT_PATH = [
+const consentPath = (permissions: string) => [
   'Entra admin center > App registrations > the app > API permissions > Add a permission >',
   'APIs my organization uses > Office 365 Exchange Online > Application permissions >',
-  'IMAP.AccessAsApp > Add permissions > Grant admin consent',
+  `${permissions} > Add permissions > Grant admin consent`,
 ];
 
 /**
@@ -79,6 +88,8 @@ function serviceIdSection(input: SetupInput, graphEnvironment: string | undefine
 /** The whole PowerShell script, ending with a newline. Pure: same input, same text. */
 export function renderSetupScript(input: SetupInput): string {
   const { clientId, tenant, mailboxes } = input;
+  const protocols: Array<'imap' | 'pop' | 'smtp'> = input.protocols?.length ? input.protocols : ['imap'];
+  const permissions = protocols.map((p) => PERMISSION[p]).join(', ');
   const cloud = CLOUDS[input.cloud ?? 'global'];
   const national = cloud.name !== 'global' ? cloud : undefined;
   const values = (mailbox: string): ps.PsValues => ({ clientId, servicePrincipalExpr: SERVICE_ID, mailbox });
@@ -88,11 +99,12 @@ export function renderSetupScript(input: SetupInput): string {
     `--tenant ${tenant ? shellArg(tenant) : '<tenant-id>'}`,
     `--client-id ${shellArg(clientId)}`,
     ...(national ? [`--cloud ${national.name}`] : []),
+    ...(protocols.length > 1 || protocols[0] !== 'imap' ? [`--protocol ${protocols.join(',')}`] : []),
     ...mailboxes.map((m) => `--user ${shellArg(m)}`),
   ].join(' ');
 
   const lines: string[] = [
-    '# imap-oauth setup: let an app read Exchange Online mailboxes over IMAP with OAuth 2.0 (app-only).',
+    `# imap-oauth setup: let an app ${protocols.includes('smtp') ? 'use' : 'read'} Exchange Online mailboxes over ${protocols.map((p) => PROTOCOL_LABEL[p]).join(', ')} with OAuth 2.0 (app-only).`,
     '#',
     `#   App (client) ID:  ${clientId}`,
     `#   Tenant:           ${tenant ?? '(not given: the tenant you sign in to)'}`,
@@ -108,9 +120,9 @@ export function renderSetupScript(input: SetupInput): string {
     '# save it as imap-oauth-setup.ps1 and run  pwsh -File .\\imap-oauth-setup.ps1  (or paste it into',
     '# PowerShell). You will be asked to sign in.',
     '#',
-    '# Also needed, and not done here: the app must have the application permission IMAP.AccessAsApp',
+    `# Also needed, and not done here: the app must have the application permission${protocols.length > 1 ? 's' : ''} ${permissions}`,
     '# with admin consent. In the portal:',
-    ...CONSENT_PATH.map((l) => `#   ${l}`),
+    ...consentPath(permissions).map((l) => `#   ${l}`),
     '',
     "$ErrorActionPreference = 'Stop'",
     '',
@@ -131,21 +143,32 @@ export function renderSetupScript(input: SetupInput): string {
     '}',
     '',
     '# Step 4 of 5: give the service principal FullAccess to each mailbox.',
-    '# IMAP must also be enabled for each mailbox: Get-CASMailbox (also run in step 5) shows ImapEnabled.',
-    '# Only where it is False, remove the # in front of Set-CASMailbox (turning IMAP on for a mailbox',
-    '# is a policy decision).',
+    ...(protocols.some((p) => p !== 'smtp')
+      ? [
+          `# ${protocols.filter((p) => p !== 'smtp').map((p) => PROTOCOL_LABEL[p]).join(' and ')} must also be enabled for each mailbox: Get-CASMailbox (also run in step 5) shows ${protocols.filter((p) => p !== 'smtp').map((p) => CAS_PROPERTY[p]).join(', ')}.`,
+          `# Only where it is False, remove the # in front of Set-CASMailbox (turning ${protocols.filter((p) => p !== 'smtp').length === 1 ? PROTOCOL_LABEL[protocols.find((p) => p !== 'smtp')!] : 'a protocol'} on for a mailbox`,
+          '# is a policy decision).',
+        ]
+      : []),
   ];
   for (const mailbox of mailboxes) {
-    lines.push(ps.addMailboxPermission(values(mailbox)), `# ${ps.getCasMailboxImap(mailbox)}`, `# ${ps.setCasMailboxImap(mailbox)}`);
+    lines.push(ps.addMailboxPermission(values(mailbox)));
+    if (protocols.includes('imap')) lines.push(`# ${ps.getCasMailboxImap(mailbox)}`, `# ${ps.setCasMailboxImap(mailbox)}`);
+    if (protocols.includes('pop')) lines.push(`# ${mail.getPopEnabled(mailbox)}`, `# ${mail.setPopEnabled(mailbox)}`);
+    if (protocols.includes('smtp')) {
+      // SMTP AUTH is off by default in new tenants and, since the end of December 2026, in existing
+      // ones: the mailbox setting overrides the tenant's, so enable it where the app sends.
+      lines.push(mail.enableSmtpAuthMailbox(mailbox), `# Only to send as another address: ${mail.addSendAs(values(mailbox))}`);
+    }
   }
   lines.push(
     '',
     '# Step 5 of 5: check. The service principal (AppId, and ObjectId = the object ID above):',
     ps.getServicePrincipal({ clientId, mailbox: firstMailbox }),
-    '# FullAccess for the service principal on each mailbox, and whether IMAP is enabled for it:',
+    `# FullAccess for the service principal on each mailbox, and whether ${protocols.map((p) => PROTOCOL_LABEL[p]).join(', ')} ${protocols.length > 1 ? 'are' : 'is'} enabled for it:`,
     ...mailboxes.flatMap((mailbox) => [
       ps.getMailboxPermission(values(mailbox)),
-      `Get-CASMailbox -Identity ${ps.psQuote(mailbox)} | Format-List PrimarySmtpAddress, ImapEnabled`,
+      `Get-CASMailbox -Identity ${ps.psQuote(mailbox)} | Format-List PrimarySmtpAddress, ${protocols.map((p) => CAS_PROPERTY[p]).join(', ')}`,
     ]),
     '',
     `# ${ps.PROPAGATION_NOTE}`,
@@ -209,8 +232,10 @@ export function setupInputFromFlags(flags: Record<string, unknown>): SetupInput 
 
   const rawCloud = optionalString(flags, 'cloud', '--cloud', 'NAME');
   const cloud = rawCloud === undefined ? undefined : check('--cloud', rawCloud, v.cloud);
+  const rawProtocols = flags.protocol === undefined ? [] : Array.isArray(flags.protocol) ? (flags.protocol as string[]) : [String(flags.protocol)];
+  const protocols = rawProtocols.length ? check('--protocol', rawProtocols.join(','), (x) => v.protocols([x])) : undefined;
 
-  return { clientId, ...(tenant !== undefined && { tenant }), ...(serviceId !== undefined && { serviceId }), mailboxes, ...(cloud !== undefined && { cloud }) };
+  return { ...(protocols && { protocols }), clientId, ...(tenant !== undefined && { tenant }), ...(serviceId !== undefined && { serviceId }), mailboxes, ...(cloud !== undefined && { cloud }) };
 }
 
 /** `imap-oauth setup`: prints the script on stdout. Bad input throws ConfigError (exit 2). */

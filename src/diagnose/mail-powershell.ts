@@ -1,11 +1,6 @@
 // Exchange Online PowerShell for the POP3 and SMTP AUTH fixes, in the style of powershell.ts (whose
 // helpers these call for quoting): a value that must be a GUID enters a command only if it is one.
-import { isGuid } from '../config/validate.js';
-import { psQuote, type PsValues } from './powershell.js';
-
-const PLAIN = /^[^\s\p{C}]+$/u;
-const mailbox = (m: string) => (PLAIN.test(m) ? psQuote(m) : '<mailbox-address>');
-const trustee = (v: PsValues) => (v.servicePrincipalId && isGuid(v.servicePrincipalId) ? psQuote(v.servicePrincipalId) : '<enterprise-app-object-id>');
+import { mailboxArg as mailbox, spId as trustee, type PsValues } from './powershell.js';
 
 /** The organization-wide switch (Microsoft: "Enable or disable SMTP AUTH in Exchange Online"). */
 export const enableSmtpAuthTenant = 'Set-TransportConfig -SmtpClientAuthenticationDisabled $false';

@@ -50,8 +50,8 @@ const fitTenant = (value: string) => {
 
 const guidOr = (value: string | undefined, placeholder: string) => (value && isGuid(value) ? psQuote(value) : placeholder);
 const tenantOr = (value: string | undefined, placeholder: string) => (value && fitTenant(value) ? psQuote(value) : placeholder);
-const mailboxArg = (value: string) => (PLAIN.test(value) ? psQuote(value) : '<mailbox-address>');
-const spId = (v: PsValues) => {
+export const mailboxArg = (value: string) => (PLAIN.test(value) ? psQuote(value) : '<mailbox-address>');
+export const spId = (v: PsValues) => {
   if (v.servicePrincipalExpr !== undefined) {
     if (!VARIABLE.test(v.servicePrincipalExpr)) throw new Error('servicePrincipalExpr must be a PowerShell variable name');
     return v.servicePrincipalExpr;

@@ -296,3 +296,30 @@ describe('runSetup', () => {
     expect(out).toEqual([]);
   });
 });
+
+describe('setup --protocol', () => {
+  const base = { clientId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', serviceId: '11111111-2222-3333-4444-555555555555', mailbox: ['scanner@contoso.com'] };
+
+  it('smtp: asks for SMTP.SendAsApp, enables SMTP AUTH on the mailbox and checks it; SendAs only as a comment', () => {
+    const script = renderSetupScript(setupInputFromFlags({ ...base, protocol: ['smtp'] }));
+    expect(script).toContain('SMTP.SendAsApp > Add permissions > Grant admin consent');
+    expect(script).not.toContain('IMAP.AccessAsApp');
+    expect(script).toMatch(/^Set-CASMailbox -Identity 'scanner@contoso\.com' -SmtpClientAuthenticationDisabled \$false$/m);
+    expect(script).toMatch(/^# Only to send as another address: Add-RecipientPermission -Identity 'scanner@contoso\.com' -Trustee \$ServiceId -AccessRights SendAs/m);
+    expect(script).toContain('Format-List PrimarySmtpAddress, SmtpClientAuthenticationDisabled');
+    expect(script).toContain("--protocol smtp --user 'scanner@contoso.com'");
+    expect(script).not.toMatch(/ImapEnabled/);
+  });
+
+  it('imap,pop: both permissions, both per-mailbox switches commented out', () => {
+    const script = renderSetupScript(setupInputFromFlags({ ...base, protocol: ['imap,pop'] }));
+    expect(script).toContain('IMAP.AccessAsApp, POP.AccessAsApp > Add permissions');
+    expect(script).toMatch(/^# Set-CASMailbox -Identity 'scanner@contoso\.com' -PopEnabled \$true$/m);
+    expect(script).toMatch(/^# Set-CASMailbox -Identity 'scanner@contoso\.com' -ImapEnabled \$true$/m);
+    expect(script).not.toContain('SmtpClientAuthenticationDisabled');
+  });
+
+  it('refuses an unknown protocol in one line', () => {
+    expect(() => setupInputFromFlags({ ...base, protocol: ['imap,ftp'] })).toThrow(/^invalid --protocol "imap,ftp": expected imap, pop or smtp/);
+  });
+});
