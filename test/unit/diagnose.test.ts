@@ -238,6 +238,28 @@ const IMAP_CASES: Case[] = [
     fix: ['--port 993'],
   },
   {
+    name: 'a PREAUTH greeting: protocol violation, the token withheld',
+    ctx: ctx({ probe: probe('connect', { protocolViolation: { kind: 'preauth', detail: 'a PREAUTH greeting (logged in without a login); the token was not sent' }, errorCode: 'PROTOCOL_VIOLATION' }) }),
+    id: 'imap-server-misbehaved',
+    summary: ['connect', 'PREAUTH'],
+    cause: ['the token was not sent', 'no verdict on the token'],
+    fix: ['--host', `${HOST}:993`],
+  },
+  {
+    name: 'an oversized literal during AUTHENTICATE, then the connection closed: the violation, not a lost connection',
+    ctx: ctx({ probe: probe('authenticate', { protocolViolation: { kind: 'literal-too-large', detail: 'a literal announced larger than 65536 bytes; the session was ended' }, errorCode: 'LiteralTooLarge', connectionLost: true }) }),
+    id: 'imap-server-misbehaved',
+    summary: ['authenticate', '65536 bytes'],
+    cause: ['limits'],
+  },
+  {
+    name: 'a flood of lines with a stray NO: the violation, not a rejected login',
+    ctx: ctx({ probe: probe('authenticate', { protocolViolation: { kind: 'flood', detail: 'more than 1000 lines' }, serverStatus: 'NO', serverResponse: 'AUTHENTICATE failed.' }) }),
+    id: 'imap-server-misbehaved',
+    summary: ['more than 1000 lines'],
+    cause: ['kept sending lines'],
+  },
+  {
     name: 'garbage instead of a greeting',
     ctx: ctx({ probe: probe('connect', { errorCode: 'NoConnection', errorMessage: 'Unexpected server response' }) }),
     id: 'imap-connection-lost',

@@ -33,7 +33,28 @@ const TLS_TEXT: Record<string, string> = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the issuer of the server certificate is not trusted here',
 };
 
+const VIOLATION_CAUSE: Record<string, string> = {
+  preauth: 'The server greeted with PREAUTH: it claims the session is logged in already, without a login. Nothing can be checked then, and on a STARTTLS connection PREAUTH is how a man in the middle keeps the session in clear text, so the token was not sent.',
+  flood: 'The server kept sending lines that answer nothing; a check of one mailbox needs a few dozen.',
+};
+
 export const imapRules: Rule[] = [
+  {
+    id: 'imap-server-misbehaved',
+    stage: 'connect',
+    keys: ['PREAUTH', 'protocol violation', 'LineTooLarge', 'LiteralTooLarge', 'ResponseTooLarge', 'flood', 'oversized literal'],
+    applies: (ctx) => !!ctx.probe && !ctx.probe.ok && !!ev(ctx)?.protocolViolation,
+    // The session was cut because of what the server did: its other symptoms are not the cause.
+    supersedes: ['imap-timeout', 'imap-bye', 'imap-connection-lost', 'imap-not-imap', 'imap-authenticate-bad', 'imap-sasl-error-challenge', 'imap-auth-rejected', 'imap-auth-rejected-service-principal', 'imap-token-rejected', 'imap-folder-failed'],
+    diagnose: (ctx) => {
+      const v = ev(ctx)!.protocolViolation!;
+      return {
+        summary: `The server at ${target(ctx)} broke the protocol in the ${ctx.probe!.failedStage ?? 'connect'} stage: ${v.detail}`,
+        cause: `${VIOLATION_CAUSE[v.kind] ?? 'It sent more than any IMAP server sends for this check (a line, literal or response over the limits this tool sets so that a server cannot exhaust its memory).'} This is no verdict on the token or on the mailbox's permissions.`,
+        fix: `Check --host and --port: something other than the mail service answers at ${target(ctx)} (a proxy, a wrong address, a broken or hostile server). ${imapServerHint(ctx)}. Run again with --verbose to see the exchange.`,
+      };
+    },
+  },
   {
     id: 'imap-timeout',
     stage: 'connect',
