@@ -74,7 +74,7 @@ export class ProbeClient extends ImapFlow {
     // then, and over STARTTLS it is the classic way to keep a connection in clear text: the token
     // is never sent to it.
     if (self.authenticated === true || self.state === self.states.AUTHENTICATED) {
-      throw new ProtocolViolationError('preauth', 'the server greeted with PREAUTH (logged in without a login); the token was not sent');
+      throw new ProtocolViolationError('preauth', 'a PREAUTH greeting (logged in without a login); the token was not sent');
     }
     if (self.secureConnection) this.hooks.onConnected();
     // A no-op when the greeting carried the capabilities.

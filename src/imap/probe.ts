@@ -54,10 +54,10 @@ const LIMIT_CODES: Record<string, ProtocolViolationKind> = {
 };
 
 const LIMIT_TEXT: Record<ProtocolViolationKind, string> = {
-  'line-too-long': `the server sent a line longer than ${IMAP_LIMITS.maxLineLength} bytes`,
-  'literal-too-large': `the server announced a literal larger than ${IMAP_LIMITS.maxLiteralSize} bytes`,
-  'response-too-large': `the server sent a response larger than ${IMAP_LIMITS.maxResponseSize} bytes`,
-  'too-many-tokens': `the server sent a response of more than ${IMAP_LIMITS.maxResponseTokens} parts`,
+  'line-too-long': `a line longer than ${IMAP_LIMITS.maxLineLength} bytes`,
+  'literal-too-large': `a literal announced larger than ${IMAP_LIMITS.maxLiteralSize} bytes`,
+  'response-too-large': `a response larger than ${IMAP_LIMITS.maxResponseSize} bytes`,
+  'too-many-tokens': `a response of more than ${IMAP_LIMITS.maxResponseTokens} parts`,
   flood: '',
   preauth: '',
 };
@@ -149,7 +149,7 @@ export async function probeMailbox(
   let violation: ProbeEvidence['protocolViolation'];
   const transcript = createTranscriptLogger(redactor, {
     onFlood: (n) => {
-      violation = { kind: 'flood', detail: `the server sent more than ${n - 1} lines: no check of one mailbox needs that many` };
+      violation = { kind: 'flood', detail: `more than ${n - 1} lines (no check of one mailbox needs that many); the session was ended` };
       client?.close();
     },
   });
