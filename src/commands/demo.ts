@@ -39,12 +39,12 @@ export async function runDemo(flags: Record<string, unknown>, redactor: Redactor
         port: String(world.imap.port),
         ...(scenario.scope ? { scope: scenario.scope } : {}),
         ...(scenario.timeoutSeconds ? { timeout: String(scenario.timeoutSeconds) } : {}),
-        envFile: '/dev/null',
       },
       env: { IMAP_OAUTH_CLIENT_SECRET: secret, ...(process.env.NO_COLOR ? { NO_COLOR: process.env.NO_COLOR } : {}) },
       cwd: process.cwd(),
       stdoutIsTTY: !!process.stdout.isTTY,
       stderrIsTTY: !!process.stderr.isTTY,
+      noEnvFile: true,
     });
     config.caPem = world.caPem;
     if (scenario.credential === 'certificate') {

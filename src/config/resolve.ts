@@ -23,6 +23,8 @@ export interface ResolveInput {
   stderrIsTTY?: boolean;
   /** Called with every secret value a setting holds, before anything can print it. */
   onSecret?: (value: string) => void;
+  /** Read no .env file at all (demo: its settings are the sandbox's; no /dev/null, which Windows lacks). */
+  noEnvFile?: boolean;
 }
 
 export const ENV = {
@@ -282,7 +284,7 @@ function connectToRules(value: unknown): ConnectTo[] {
 export function resolveConfig(input: ResolveInput): Config {
   const { flags, env, cwd } = input;
   const onSecret = input.onSecret ?? (() => undefined);
-  const envFile = loadEnvFile(typeof flags.envFile === 'string' ? flags.envFile : undefined, cwd);
+  const envFile = input.noEnvFile ? null : loadEnvFile(typeof flags.envFile === 'string' ? flags.envFile : undefined, cwd);
   registerSettingSecrets(flags, env, envFile, onSecret);
   const sources = new Sources(flags, env, envFile);
   checkOneStdinReader(sources);
