@@ -101,6 +101,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
       .command('demo')
       .description('run the whole check against a built-in local sandbox (no Microsoft account needed)')
       .option('--scenario <name>', 'reproduce a Microsoft-side failure (see --list)')
+      .option('--protocol <list>', 'imap, pop, smtp: the protocols to check against the sandbox (default: imap, or the scenario\'s)', collect)
       .option('--list', 'list the scenarios'),
   ).action((opts: Record<string, unknown>) =>
     run(async () => {

@@ -36,9 +36,9 @@ export async function runDemo(flags: Record<string, unknown>, redactor: Redactor
         clientId: scenario.clientId ?? SANDBOX.clientId,
         authorityHost: world.identity.url,
         host: world.imap.host,
-        port: String(world.imap.port),
         ...(scenario.scope ? { scope: scenario.scope } : {}),
         ...(scenario.timeoutSeconds ? { timeout: String(scenario.timeoutSeconds) } : {}),
+        ...(scenario.protocol ? { protocol: [scenario.protocol] } : {}),
       },
       env: { IMAP_OAUTH_CLIENT_SECRET: secret, ...(process.env.NO_COLOR ? { NO_COLOR: process.env.NO_COLOR } : {}) },
       cwd: process.cwd(),
@@ -47,6 +47,10 @@ export async function runDemo(flags: Record<string, unknown>, redactor: Redactor
       noEnvFile: true,
     });
     config.caPem = world.caPem;
+    // Each protocol has its own sandbox listener on the same host.
+    config.port = world.imap.port;
+    config.popPort = world.pop.port;
+    config.smtpPort = world.smtp.port;
     if (scenario.credential === 'certificate') {
       const pem = world.clientCertificate.keyPem + world.clientCertificate.certPem;
       config.credential = { kind: 'certificate', certificate: loadCertificatePem(pem, 'sandbox certificate'), path: 'sandbox', origin: 'sandbox' };

@@ -5,12 +5,15 @@ import type { RunResult } from '../result.js';
 
 export function renderSummary(run: RunResult, opts: { color: boolean; wallMs: number; interrupted: number }): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const byProtocol = new Set(run.results.map((r) => r.protocol ?? 'imap')).size > 1;
   // Cells are escaped before widths are measured (an escape is wider than what it stands for).
   const rows = run.results.map((r) => {
     const top = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
     const ms = r.stages.reduce((a, s) => a + s.ms, 0);
     const cause = r.ok ? '' : (top?.summary ?? r.stages.find((s) => !s.ok)?.detail ?? '');
-    return { ok: r.ok, cells: [printable(r.user), r.ok ? 'PASS' : `FAIL ${r.exitCode}`, r.failedStage ?? '', printable(cause), `${ms} ms`] };
+    // With several protocols the mailbox cell says which one the row is.
+    const user = byProtocol ? `${r.user} (${r.protocol ?? 'imap'})` : r.user;
+    return { ok: r.ok, cells: [printable(user), r.ok ? 'PASS' : `FAIL ${r.exitCode}`, r.failedStage ?? '', printable(cause), `${ms} ms`] };
   });
   const head = ['mailbox', 'result', 'stage', 'cause', 'time'];
   const widths = head.map((h, i) => Math.min(i === 3 ? 70 : 60, Math.max(h.length, ...rows.map((r) => r.cells[i]!.length))));

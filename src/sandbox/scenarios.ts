@@ -17,6 +17,8 @@ export interface Scenario {
   tokenFault?: TokenFault;
   imapFault?: ImapFault;
   timeoutSeconds?: number;
+  /** The protocol the scenario is about (default: what --protocol says, else IMAP). */
+  protocol?: 'pop' | 'smtp';
   /** What the tool answers: kept here so the tests prove every scenario. */
   expect: { exitCode: number; rule: string | null };
 }
@@ -38,6 +40,11 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'conditional-access', title: 'a Conditional Access policy blocks the app', tokenFault: { kind: 'aadsts', code: 53003 }, expect: { exitCode: 3, rule: 'aadsts-conditional-access' } },
   { name: 'throttled', title: 'the token endpoint throttles (429 with Retry-After)', tokenFault: { kind: 'aadsts', code: 50196, retryAfterSeconds: 30 }, expect: { exitCode: 3, rule: 'aadsts-throttled' } },
   { name: 'token-endpoint-hangs', title: 'the token endpoint never answers (proxy, firewall)', tokenFault: { kind: 'hang' }, timeoutSeconds: 2, expect: { exitCode: 3, rule: 'token-timeout' } },
+  { name: 'smtp-auth-disabled', title: 'SMTP AUTH is disabled for the tenant (the default from the end of December 2026)', protocol: 'smtp', world: { smtp: { tenantSmtpAuthDisabled: true } }, expect: { exitCode: 6, rule: 'smtp-auth-disabled-tenant' } },
+  { name: 'smtp-auth-disabled-mailbox', title: 'SMTP AUTH is disabled for the mailbox (Set-CASMailbox -SmtpClientAuthenticationDisabled $true)', protocol: 'smtp', world: { mailbox: { smtpClientAuthenticationDisabled: true } }, expect: { exitCode: 6, rule: 'smtp-auth-disabled-mailbox' } },
+  { name: 'smtp-security-defaults', title: "the tenant's security defaults block SMTP AUTH", protocol: 'smtp', world: { smtp: { securityDefaults: true } }, expect: { exitCode: 6, rule: 'smtp-security-defaults' } },
+  { name: 'smtp-missing-service-principal', title: 'SMTP AUTH with a good token, but New-ServicePrincipal was never run', protocol: 'smtp', world: { servicePrincipalRegistered: false }, expect: { exitCode: 6, rule: 'smtp-auth-rejected-service-principal' } },
+  { name: 'pop-disabled', title: 'POP is disabled for the mailbox (Set-CASMailbox -PopEnabled $false)', protocol: 'pop', world: { mailbox: { popEnabled: false } }, expect: { exitCode: 6, rule: 'pop-auth-rejected-service-principal' } },
   { name: 'server-busy', title: 'Exchange closes the session with BYE after login', imapFault: 'bye-after-auth', expect: { exitCode: 7, rule: 'imap-bye' } },
 ];
 

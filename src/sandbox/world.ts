@@ -3,7 +3,9 @@
 // runs the real `test` path against it; the end-to-end tests use it as well.
 import { generateKeyPairSync, randomUUID, createPublicKey } from 'node:crypto';
 import { startIdentityServer, type IdentityServer, type SandboxApp } from './identity-server.js';
-import { startImapSandbox, type ImapSandbox, type SandboxMailbox, type TokenCheck } from './imap-server.js';
+import { startImapSandbox, type ImapSandbox, type TokenCheck } from './imap-server.js';
+import { startPopSandbox, type PopSandbox, type PopSandboxMailbox } from './pop3-server.js';
+import { startSmtpSandbox, type SmtpSandbox, type SmtpSandboxMailbox, type SmtpSandboxOptions } from './smtp-server.js';
 import { verifyJwt } from './jwt.js';
 import { createSelfSignedCert, createTestPki, type KeyAndCert } from './pki.js';
 
@@ -19,7 +21,10 @@ export const SANDBOX = {
 export interface WorldOptions {
   /** Changes to the app registration, e.g. { roles: [] } for a missing permission. */
   app?: Partial<SandboxApp>;
-  mailbox?: Partial<SandboxMailbox>;
+  /** The mailbox's settings, for every protocol (imapEnabled, popEnabled, smtpClientAuthenticationDisabled, sendAs, …). */
+  mailbox?: Partial<PopSandboxMailbox & SmtpSandboxMailbox>;
+  /** Tenant-wide SMTP AUTH settings: Set-TransportConfig, security defaults, Conditional Access. */
+  smtp?: Pick<SmtpSandboxOptions, 'tenantSmtpAuthDisabled' | 'securityDefaults' | 'conditionalAccess'>;
   /** Register the service principal in "Exchange" (New-ServicePrincipal); default true. */
   servicePrincipalRegistered?: boolean;
   /** The app's one client secret has expired. */
@@ -33,6 +38,9 @@ export interface WorldOptions {
 export interface SandboxWorld {
   identity: IdentityServer;
   imap: ImapSandbox;
+  /** Exchange-like POP3 (implicit TLS) and SMTP AUTH submission (STARTTLS) on the same mailbox. */
+  pop: PopSandbox;
+  smtp: SmtpSandbox;
   caPem: string;
   clientSecret: string;
   clientCertificate: KeyAndCert;
@@ -64,7 +72,7 @@ export async function startSandbox(options: WorldOptions = {}): Promise<SandboxW
         displayName: 'imap-oauth sandbox app',
         secrets: [{ value: clientSecret, expired: options.secretExpired === true }],
         certificates: [clientCertificate.certPem],
-        roles: ['IMAP.AccessAsApp'],
+        roles: ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp'],
         servicePrincipalId: SANDBOX.servicePrincipalId,
         ...options.app,
       },
@@ -85,21 +93,24 @@ export async function startSandbox(options: WorldOptions = {}): Promise<SandboxW
     }
   };
 
-  const imap = await startImapSandbox({
-    tls: serverCert,
-    verifyToken,
-    servicePrincipals: options.servicePrincipalRegistered === false ? [] : [SANDBOX.clientId],
-    mailboxes: [{ upn: SANDBOX.user, messages: SANDBOX.messages, fullAccess: [SANDBOX.servicePrincipalId], ...options.mailbox }],
-  });
+  const servicePrincipals = options.servicePrincipalRegistered === false ? [] : [SANDBOX.clientId];
+  const mailboxes = [{ upn: SANDBOX.user, messages: SANDBOX.messages, fullAccess: [SANDBOX.servicePrincipalId], sendAs: [SANDBOX.servicePrincipalId], ...options.mailbox }];
+  const [imap, pop, smtp] = await Promise.all([
+    startImapSandbox({ tls: serverCert, verifyToken, servicePrincipals, mailboxes }),
+    startPopSandbox({ tls: serverCert, verifyToken, servicePrincipals, mailboxes }),
+    startSmtpSandbox({ tls: serverCert, verifyToken, servicePrincipals, mailboxes, ...options.smtp }),
+  ]);
 
   return {
     identity,
     imap,
+    pop,
+    smtp,
     caPem: pki.ca.certPem,
     clientSecret,
     clientCertificate,
     async close() {
-      await Promise.all([identity.close(), imap.close()]);
+      await Promise.all([identity.close(), imap.close(), pop.close(), smtp.close()]);
     },
   };
 }
