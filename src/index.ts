@@ -6,3 +6,5 @@ export { ExitCode, EXIT_CODE_HELP } from './exit-codes.js';
 
 /** The installed package's version, as `imap-oauth --version` prints it. */
 export const version: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+export { check, CheckOptionsError, type CheckOptions, type CheckReport } from './api.js';

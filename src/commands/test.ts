@@ -25,6 +25,11 @@ import { printableLines } from '../printable.js';
 export interface TestOptions {
   title?: string;
   notes?: string[];
+  /**
+   * The Node API's run: no signal handlers of its own (the host program owns them) and never an
+   * exit; `signal` stops the run as Ctrl-C would.
+   */
+  embedded?: { signal?: AbortSignal };
 }
 
 
@@ -87,7 +92,11 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     controller.abort();
     io.err(`\nimap-oauth: interrupted (${signal}): closing open sessions (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)\n`);
   };
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  if (opts.embedded) {
+    const outer = opts.embedded.signal;
+    if (outer?.aborted) controller.abort();
+    else outer?.addEventListener('abort', () => controller.abort(), { once: true });
+  } else for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   const interruptedToken = new Promise<TokenResult>((resolve) =>
     controller.signal.addEventListener('abort', () => resolve({ report: { source: config.credential.kind, ok: false, ms: Math.round(performance.now() - started), requests: 0, error: { kind: 'client', message: 'interrupted before the token arrived' } } }), { once: true }),
   );

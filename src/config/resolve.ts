@@ -1,13 +1,14 @@
 // flags + environment + one .env file → one validated Config, before any network I/O.
-import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { ConfigError, errorMessage, fileErrorReason } from '../errors.js';
 import { loadCertificatePem } from '../token/certificate.js';
 import { normaliseAccessToken } from '../token/claims.js';
-import { readInputBytes, readInputFile, readSecret } from './files.js';
+import { decodeText, readFileBounded, readInputBytes, readInputFile, readSecret, setInputWaitMs } from './files.js';
 import { pkcs12ToPem } from '../token/pkcs12.js';
 import { parseUsersFile } from './users-file.js';
-import { LEVELS, Sources, loadEnvFile, type Sourced } from './sources.js';
+import { LEVELS, Sources, envFileFlag, loadEnvFile, type Sourced } from './sources.js';
+import { resolveTokenCachePath } from '../token/cache.js';
+import { resolveReportPath } from '../safe-file.js';
 import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from './types.js';
 import { CLOUDS, cloudOfAuthority } from './clouds.js';
 import { parseConnectTo, type ConnectTo } from './connect-to.js';
@@ -92,7 +93,7 @@ type CredentialCandidate = { kind: Exclude<Credential['kind'], 'device-code' | '
 function pickCredential(sources: Sources): CredentialCandidate | null {
   for (const level of LEVELS) {
     const candidates: CredentialCandidate[] = [];
-    const add = (kind: CredentialCandidate['kind'], by: 'value' | 'file', flag: string | null, envName: string) => {
+    const add = (kind: CredentialCandidate['kind'], by: 'value' | 'file', flag: string | null, envName: string | null) => {
       const found = sources.atLevel(level, flag, envName);
       if (found) candidates.push({ kind, found, by });
     };
@@ -100,6 +101,8 @@ function pickCredential(sources: Sources): CredentialCandidate | null {
     add('client-secret', 'file', '--client-secret-file', ENV.secretFile);
     add('certificate', 'file', '--cert', ENV.cert);
     add('access-token-file', 'file', '--access-token-file', ENV.tokenFile);
+    // The Node API's accessToken option: the CLI has no such flag (a token never goes in argv).
+    add('access-token-file', 'value', '--access-token', null);
     if (candidates.length > 1) {
       const names = candidates.map((c) => c.found.origin).join(' and ');
       throw new ConfigError(`two credentials given (${names}): keep exactly one`);
@@ -177,14 +180,14 @@ function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources, a
       }
     }
     case 'access-token-file': {
-      const raw = readInputFile(c.found.value, origin, cwd);
+      const raw = c.by === 'value' ? c.found.value : readInputFile(c.found.value, origin, cwd);
       onSecret(raw.trim());
       // "Bearer …" or the endpoint's JSON: each token-shaped word (a scope URL is not one).
       for (const part of raw.split(/["\s,]+/)) if (/^[A-Za-z0-9._~+/=-]{16,}$/.test(part) && !part.includes('//')) onSecret(part);
       try {
-        return { kind: 'access-token-file', token: normaliseAccessToken(raw, { opaque: authMode === 'generic' || v.isPersonalAccountToken(raw) }), path: c.found.value, origin };
+        return { kind: 'access-token-file', token: normaliseAccessToken(raw, { opaque: authMode === 'generic' || v.isPersonalAccountToken(raw) }), path: c.by === 'value' ? '(the accessToken option)' : c.found.value, origin };
       } catch (err) {
-        const where = c.found.value === '-' ? 'standard input' : c.found.value;
+        const where = c.by === 'value' ? 'the accessToken option' : c.found.value === '-' ? 'standard input' : c.found.value;
         const reason = errorMessage(err);
         const hint = reason.startsWith('is not a JWT') ? ': Microsoft 365 access tokens are JWTs; for a server with opaque tokens (Gmail) add --auth-mode generic' : '';
         throw new ConfigError(`the access token in ${where} (${origin}) ${reason}${hint}`);
@@ -196,7 +199,7 @@ function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources, a
 function readCaFile(path: string, cwd: string): string {
   let text: string;
   try {
-    text = readFileSync(resolvePath(cwd, path), 'utf8');
+    text = decodeText(readFileBounded(resolvePath(cwd, path)));
   } catch (err) {
     throw new ConfigError(`cannot read --ca-file ${path}: ${fileErrorReason(err)}`);
   }
@@ -284,11 +287,14 @@ function connectToRules(value: unknown): ConnectTo[] {
 export function resolveConfig(input: ResolveInput): Config {
   const { flags, env, cwd } = input;
   const onSecret = input.onSecret ?? (() => undefined);
-  const envFile = input.noEnvFile ? null : loadEnvFile(typeof flags.envFile === 'string' ? flags.envFile : undefined, cwd);
+  // A FIFO or device given as an input file delivers within --timeout (validated below).
+  setInputWaitMs(Number(flags.timeout) * 1000);
+  const dotenv = envFileFlag(flags);
+  const envFile = input.noEnvFile ? null : loadEnvFile(dotenv.path, cwd, dotenv.flag);
   registerSettingSecrets(flags, env, envFile, onSecret);
   const sources = new Sources(flags, env, envFile);
   checkOneStdinReader(sources);
-  const warnings: string[] = [];
+  const warnings: string[] = dotenv.warning ? [dotenv.warning] : [];
 
   // What was typed is checked before what is missing: a malformed value is the likelier typo.
   const authMode = optional(sources, '--auth-mode', ENV.authMode, 'auth mode', v.authMode, 'entra');
@@ -386,12 +392,14 @@ export function resolveConfig(input: ResolveInput): Config {
     ...connection,
     caPem: typeof flags.caFile === 'string' ? readCaFile(flags.caFile, cwd) : undefined,
     insecure,
-    tokenCachePath: typeof flags.tokenCache === 'string' ? resolvePath(cwd, v.nonEmpty(flags.tokenCache)) : undefined,
+    // Refused now, before any network I/O, when the path is not one of our caches or cannot be written.
+    tokenCachePath: typeof flags.tokenCache === 'string' ? resolveTokenCachePath(flags.tokenCache, cwd) : undefined,
     freshToken: flags.freshToken === true,
     output: {
       json,
       jsonl,
-      junitPath: typeof flags.junit === 'string' ? resolvePath(cwd, v.nonEmpty(flags.junit)) : undefined,
+      // Checked for writability now: a report found unwritable after the whole batch is lost.
+      junitPath: typeof flags.junit === 'string' ? resolveReportPath('--junit', flags.junit, cwd) : undefined,
       githubAnnotations: env.GITHUB_ACTIONS === 'true',
       progress: !json && !jsonl && input.stderrIsTTY === true && userList.length > 1,
       verbose: flags.verbose === true,
