@@ -13,9 +13,32 @@ function oneOf<T extends string>(names: readonly T[], expected: string): (value:
   return (value) => {
     const v = value.trim().toLowerCase();
     const found = names.find((n) => n === v);
-    if (!found) throw new Error(`expected ${expected}`);
+    if (!found) {
+      const near = nearest(v, names);
+      throw new Error(`expected ${expected}${near ? ` (did you mean ${near}?)` : ''}`);
+    }
     return found;
   };
+}
+
+/** The one name within two edits of a typo (a third of its length at most), if there is one. */
+export function nearest(typed: string, names: readonly string[]): string | undefined {
+  const limit = Math.min(2, Math.floor(typed.length / 3));
+  const close = names.filter((n) => editDistance(typed, n) <= limit);
+  return close.length === 1 ? close[0] : undefined;
+}
+
+/** Edits between two words, a swap of neighbours counting as one (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 export const cloud = oneOf<CloudName>(CLOUD_NAMES, `one of ${CLOUD_NAMES.join(', ')}`);
@@ -106,7 +129,10 @@ export function protocols(values: readonly string[]): Array<'imap' | 'pop' | 'sm
   const out: Array<'imap' | 'pop' | 'smtp'> = [];
   for (const word of values.flatMap((v) => v.split(',')).map((w) => w.trim().toLowerCase()).filter(Boolean)) {
     const p = word === 'pop3' ? 'pop' : word;
-    if (p !== 'imap' && p !== 'pop' && p !== 'smtp') throw new Error(`expected imap, pop or smtp (comma-separated or repeated), not ${JSON.stringify(word.slice(0, 20))}`);
+    if (p !== 'imap' && p !== 'pop' && p !== 'smtp') {
+      const near = nearest(word, ['imap', 'pop', 'smtp', 'pop3']);
+      throw new Error(`expected imap, pop or smtp (comma-separated or repeated), not ${JSON.stringify(word.slice(0, 20))}${near ? ` (did you mean ${near}?)` : ''}`);
+    }
     if (!out.includes(p)) out.push(p);
   }
   if (!out.length) throw new Error('expected imap, pop or smtp');

@@ -612,3 +612,24 @@ describe('validate.ts', () => {
     }
   });
 });
+
+describe('near misses (issue 12: help that teaches)', () => {
+  it.each([
+    ['interactiv', 'interactive'],
+    ['device-cod', 'device-code'],
+    ['refresh_token', 'refresh-token'],
+  ])('--flow %s suggests %s', (typed, meant) => {
+    expect(() => validate.flow(typed)).toThrow(`(did you mean ${meant}?)`);
+  });
+
+  it('suggests nothing for a word far from every name, or close to two', () => {
+    expect(() => validate.flow('banana')).toThrow(/^expected client-credentials, device-code, interactive, refresh-token$/);
+    expect(validate.nearest('po', ['pop', 'poo'])).toBeUndefined();
+    expect(validate.nearest('imao', ['imap', 'pop', 'smtp'])).toBe('imap');
+  });
+
+  it('--cloud and --protocol suggest too', () => {
+    expect(() => validate.cloud('usgv')).toThrow('(did you mean usgov?)');
+    expect(() => validate.protocols(['imap,smpt'])).toThrow('(did you mean smtp?)');
+  });
+});
