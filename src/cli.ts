@@ -53,6 +53,7 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--starttls', 'plain IMAP upgraded with STARTTLS (default port 143) instead of implicit TLS')
     .option('--ca-file <path>', "trust this CA (PEM) too, for IMAP and the token endpoint: added to Node's roots (its bundled Mozilla list, not the operating system's) and NODE_EXTRA_CA_CERTS; for the OS store run with NODE_OPTIONS=--use-openssl-ca (Linux), or --use-system-ca on Node 22+")
     .option('--connect-to <rule>', 'HOST:PORT:ADDR:PORT2: connect to ADDR:PORT2 instead of HOST:PORT, TLS still verifying HOST (as curl; repeatable)', collect)
+    .option('--proxy <url>', 'proxy for the token endpoint and the mail connection: http://[user:password@]host:port (CONNECT) or socks5://host:port [env IMAP_OAUTH_PROXY; otherwise HTTPS_PROXY for the token endpoint, ALL_PROXY for mail; NO_PROXY exempts hosts]')
     .option('--insecure', 'do not verify the IMAP server certificate (lab use only)')
     .option('--env-file <path>', 'read settings from this file instead of ./.env');
 }

@@ -8,6 +8,7 @@ import { describeSecret } from '../diagnose/secret-shape.js';
 import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { probeOne, type ProbeOneTarget, type Protocol } from '../probe/dispatch.js';
+import { proxyFor, type ProxyEndpoint } from '../net/proxy.js';
 import type { ProbeResult } from '../imap/types.js';
 import type { FileOptions, Sink } from '../io.js';
 import type { Redactor } from '../redact.js';
@@ -57,7 +58,13 @@ async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: Acqu
 function targetFor(config: Config, user: string, protocol: Protocol): ProbeOneTarget {
   const { host, port } = endpointOf(config, protocol);
   const sendTo = protocol === 'smtp' && config.sendTestTo !== undefined ? config.sendTestTo || user : undefined;
-  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}) };
+  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}), ...mailProxy(config, protocol, host, port) };
+}
+
+/** The proxy for the mail connection (IMAP only so far: the POP and SMTP probes connect directly). */
+function mailProxy(config: Config, protocol: Protocol, host: string, port: number): { proxy?: ProxyEndpoint } {
+  const proxy = protocol === 'imap' ? proxyFor(config.proxy, 'mail', host, port) : undefined;
+  return proxy ? { proxy } : {};
 }
 
 export function endpointOf(config: Config, protocol: Protocol): { host: string; port: number } {

@@ -13,6 +13,7 @@ import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from 
 import { CLOUDS, cloudOfAuthority } from './clouds.js';
 import { parseConnectTo, type ConnectTo } from './connect-to.js';
 import * as v from './validate.js';
+import { proxyConfig } from '../net/proxy.js';
 import { DEFAULT_PORTS, type Protocol } from '../probe/dispatch.js';
 import { looksLikeSecret } from '../secret-shape.js';
 
@@ -44,6 +45,7 @@ export const ENV = {
   scope: 'IMAP_OAUTH_SCOPE',
   host: 'IMAP_OAUTH_HOST',
   port: 'IMAP_OAUTH_PORT',
+  proxy: 'IMAP_OAUTH_PROXY',
   protocol: 'IMAP_OAUTH_PROTOCOL',
 } as const;
 
@@ -391,6 +393,7 @@ export function resolveConfig(input: ResolveInput): Config {
     credential,
     ...connection,
     caPem: typeof flags.caFile === 'string' ? readCaFile(flags.caFile, cwd) : undefined,
+    proxy: proxyConfig(sources.get('--proxy', ENV.proxy), env, onSecret),
     insecure,
     // Refused now, before any network I/O, when the path is not one of our caches or cannot be written.
     tokenCachePath: typeof flags.tokenCache === 'string' ? resolveTokenCachePath(flags.tokenCache, cwd) : undefined,

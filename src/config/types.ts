@@ -2,6 +2,7 @@ import type { LoadedCertificate } from '../token/certificate.js';
 import type { CloudName } from './clouds.js';
 import type { ConnectTo } from './connect-to.js';
 import type { AuthMode } from './validate.js';
+import type { ProxySettings } from '../net/proxy.js';
 import type { Protocol } from '../probe/dispatch.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
@@ -80,6 +81,8 @@ export interface Config {
   timeoutMs: number;
   /** Extra trusted CA certificates (PEM) for every TLS connection. */
   caPem?: string;
+  /** --proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY: which connections go through which proxy. */
+  proxy?: ProxySettings;
   insecure: boolean;
   /** Put the certificate in the client assertion (x5c), for subject name / issuer authentication. */
   sendX5c: boolean;

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { routeFor, type ConnectTo } from '../config/connect-to.js';
 import type { Config } from '../config/types.js';
 import type { Redactor } from '../redact.js';
+import { proxyFailureOf, type ProxyEndpoint } from '../net/proxy.js';
 import { trustContext } from '../tls-trust.js';
 import { decodeExchangeBackend } from './greeting.js';
 import { describeCertificate, fetchPeerCertificate } from './peer-certificate.js';
@@ -21,6 +22,8 @@ export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'fol
   starttls?: boolean;
   /** --verbose: wait for the LOGOUT reply so the transcript shows the whole exchange. */
   waitForLogout?: boolean;
+  /** Tunnel through this proxy (imapflow's `proxy` option: HTTP CONNECT or SOCKS). */
+  proxy?: ProxyEndpoint;
 };
 
 const TLS_VERIFY_CODES = new Set([
@@ -174,6 +177,7 @@ export async function probeMailbox(
       servername,
       logger: transcript.logger as never,
       tls: tlsOptions(target),
+      ...(target.proxy ? { proxy: target.proxy.url.href } : {}),
       connectionTimeout: target.timeoutMs,
       greetingTimeout: target.timeoutMs,
       socketTimeout: target.timeoutMs * 4,
@@ -227,6 +231,8 @@ export async function probeMailbox(
     const e = (err ?? {}) as ImapError;
     evidence.errorCode = e.code ?? (err instanceof NoMechanismError ? 'NO_MECHANISM' : undefined);
     evidence.errorMessage = redactor.redact(errorText(e, err));
+    const proxyFailure = target.proxy && proxyFailureOf(err, target.proxy, address.host, address.port);
+    if (proxyFailure) Object.assign(evidence, { proxy: proxyFailure, errorCode: 'EPROXY', errorMessage: redactor.redact(proxyFailure.message) });
     const response = responseText(e);
     if (response) evidence.serverResponse = redactor.redact(response);
     if (e.serverResponseCode) evidence.serverResponseCode = e.serverResponseCode;
@@ -259,7 +265,7 @@ export async function probeMailbox(
     await client.connect();
   } catch (err) {
     fail(err);
-    if (isTlsVerifyError(evidence.errorCode) && !target.starttls) {
+    if (isTlsVerifyError(evidence.errorCode) && !target.starttls && !target.proxy) {
       evidence.tlsFailure = { code: evidence.errorCode!, peer: await fetchPeerCertificate(address.host, address.port, servername, target.timeoutMs) };
     }
     return finish();

@@ -1,3 +1,5 @@
+import type { ProxyFailure } from '../net/proxy.js';
+
 export type StageName = 'token' | 'connect' | 'capability' | 'authenticate' | 'mailbox' | 'logout';
 
 export const PROBE_STAGES: readonly StageName[] = ['connect', 'capability', 'authenticate', 'mailbox', 'logout'];
@@ -62,6 +64,8 @@ export interface ProbeEvidence {
   mailbox?: { folder: string; exists?: number };
   /** Stopped by Ctrl-C before it finished. */
   interrupted?: boolean;
+  /** The proxy (--proxy, ALL_PROXY) refused, wanted authentication or was not there. */
+  proxy?: ProxyFailure;
   /** The protocol the probe spoke (src/probe/); absent means IMAP. */
   protocol?: 'imap' | 'pop' | 'smtp';
   /** SMTP: the reply that failed the step, and the command it answered. */

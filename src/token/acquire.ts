@@ -4,6 +4,7 @@ import { decodeJwtPayload, expiresAt, summariseClaims, type TokenClaims } from '
 import { ConfigError } from '../errors.js';
 import { credentialFingerprint, fileCachePlugin } from './cache.js';
 import { toTokenError } from './msal-errors.js';
+import type { ProxyFailure } from '../net/proxy.js';
 import { createNetworkClient } from './network-client.js';
 import type { TokenError, TokenResult } from './types.js';
 
@@ -72,6 +73,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
   let lastStatus: number | undefined;
   let retryAfter: number | undefined;
   let networkError: string | undefined;
+  let proxyFailure: ProxyFailure | undefined;
   let errorBody: Record<string, unknown> | undefined;
   const fail = (error: TokenError): TokenResult => ({ report: { source, ok: false, error, ms: elapsed(), requests } });
 
@@ -84,6 +86,8 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     onRequest: () => requests++,
     onSecret: hooks.onSecret,
     onNetworkError: (m) => (networkError = m),
+    proxy: config.proxy,
+    onProxyFailure: (f) => (proxyFailure = f),
     networkError: (m) => new AuthError('network_error', m, m),
     onResponse: (method, res) => {
       if (method !== 'POST') return;
@@ -182,7 +186,8 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests, fromCache: result?.fromCache === true } };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    return fail(toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter, networkError, errorBody }));
+    const error = toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter, networkError, errorBody });
+    return fail(proxyFailure && (error.kind === 'network' || error.kind === 'timeout') ? { ...error, proxy: proxyFailure } : error);
   } finally {
     clearTimeout(timer);
     clearTimeout(reminder);

@@ -1,7 +1,9 @@
 // MSAL's own HTTP client (global fetch) has no timeout and cannot be given a CA. This one is
 // node:https with a hard deadline per request and the run's trust store.
 import { request } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { connectThroughProxy, ProxyError, proxyFor, type ProxyFailure, type ProxySettings } from '../net/proxy.js';
 import { routeFor, type ConnectTo } from '../config/connect-to.js';
 import { trustContext } from '../tls-trust.js';
 // Types only: MSAL itself is loaded lazily by acquire.ts, and hands its error class in.
@@ -25,6 +27,10 @@ export interface NetworkClientOptions {
    * print it: the token endpoint is the one place they all pass.
    */
   onSecret?: (value: string) => void;
+  /** --proxy, HTTPS_PROXY, NO_PROXY, …: the tunnel is made here (MSAL 5+ has no proxy option). */
+  proxy?: ProxySettings;
+  /** Called when the proxy refused, wanted authentication or was not there. */
+  onProxyFailure?: (failure: ProxyFailure) => void;
   /** MSAL's AuthError("network_error", …), the error MSAL expects from a network client. */
   networkError: (message: string) => Error;
 }
@@ -42,7 +48,8 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
       const target = new URL(url);
       const port = Number(target.port || 443);
       const address = routeFor(target.hostname, port, opts.connectTo ?? []);
-      const moved = address.host !== target.hostname || address.port !== port;
+      const proxy = proxyFor(opts.proxy, 'token', target.hostname, port);
+      const moved = !proxy && (address.host !== target.hostname || address.port !== port);
       const req = request(url, {
         method,
         headers: {
@@ -53,11 +60,25 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
         ...(secureContext ? { secureContext } : {}),
         // Elsewhere by --connect-to: the Host header and TLS (SNI, verification) keep the URL's name.
         ...(moved ? { hostname: address.host, port: address.port, ...(isIP(target.hostname) ? {} : { servername: target.hostname }) } : {}),
+        // Through a proxy: CONNECT to the address, then TLS to the URL's host inside the tunnel,
+        // verified against that name as on a direct connection.
+        ...(proxy
+          ? {
+              createConnection: ((_: unknown, created: (err: Error | null, socket?: Socket) => void) => {
+                connectThroughProxy(proxy, address.host, address.port, { timeoutMs: opts.timeoutMs }).then(
+                  (tunnel) => created(null, tlsConnect({ socket: tunnel, host: target.hostname, ...(isIP(target.hostname) ? {} : { servername: target.hostname }), ...(secureContext ? { secureContext } : {}) })),
+                  (err: Error) => created(err),
+                );
+                return undefined; // the socket arrives through `created`
+              }) as unknown as () => Socket,
+            }
+          : {}),
       });
       // One deadline for the whole request (connect, TLS, reply); an idle timer of the same length
       // could never fire first.
       const deadline = setTimeout(() => req.destroy(new Error(`${TIMEOUT_MARK} ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
       req.on('error', (err) => {
+        if (err instanceof ProxyError) opts.onProxyFailure?.(err.failure);
         clearTimeout(deadline);
         const message = `${method} ${new URL(url).host}: ${err.message}`;
         opts.onNetworkError?.(message);

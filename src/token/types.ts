@@ -1,5 +1,6 @@
 import type { CredentialSource } from '../config/types.js';
 import type { TokenClaims } from './claims.js';
+import type { ProxyFailure } from '../net/proxy.js';
 
 export interface TokenError {
   /** server: the token endpoint answered with an error; network/timeout: it could not be reached. */
@@ -17,6 +18,8 @@ export interface TokenError {
   traceId?: string;
   timestamp?: string;
   retryAfterSeconds?: number;
+  /** The proxy (--proxy, HTTPS_PROXY, …) refused, wanted authentication or was not there. */
+  proxy?: ProxyFailure;
 }
 
 /** What the report shows about the token. Never holds the token itself. */

@@ -11,6 +11,7 @@ import {
   CLIENT, CORRELATION, EXCHANGE_CMDLET, HOST, NOW, NOW_S, OID, OTHER_CLIENT, OTHER_TENANT, SCOPE, TENANT, TRACE, USER, claims, ctx, docsFor, escape, goodToken, ids, only, passing, probe, serverError, tokenError, checkCase, type Case,
 } from './diagnose-fixtures.js';
 import { MAIL_CASES } from './diagnose-mail-cases.js';
+import { PROXY_CASES } from './diagnose-proxy-cases.js';
 import { KNOWN_AADSTS } from '../../src/diagnose/rules/aadsts.js';
 import { AADSTS_REAL_CASES, CLAIM_REAL_CASES, DELEGATED_REAL_CASES } from './diagnose-real-world-cases.js';
 
@@ -434,7 +435,7 @@ const GENERIC_CASES: Case[] = [
   },
 ];
 
-const CASES: Case[] = [...AADSTS_CASES, ...AADSTS_REAL_CASES, ...DELEGATED_CASES, ...DELEGATED_REAL_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...CLAIM_REAL_CASES, ...IMAP_CASES, ...GENERIC_CASES, ...MAIL_CASES];
+const CASES: Case[] = [...AADSTS_CASES, ...AADSTS_REAL_CASES, ...DELEGATED_CASES, ...DELEGATED_REAL_CASES, ...TOKEN_TRANSPORT_CASES, ...CLAIM_CASES, ...CLAIM_REAL_CASES, ...IMAP_CASES, ...GENERIC_CASES, ...MAIL_CASES, ...PROXY_CASES];
 
 describe('--auth-mode generic', () => {
   it('runs no Microsoft-specific claim check on a JWT, only its times', () => {
@@ -484,6 +485,7 @@ describe.each([
   ['delegated and opaque tokens against Exchange', DELEGATED_REAL_CASES],
   ['IMAP', IMAP_CASES],
   ['POP3 and SMTP AUTH', MAIL_CASES],
+  ['a failed proxy', PROXY_CASES],
 ])('%s', (_group, cases) => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
     const ds = diagnose(c.ctx);
