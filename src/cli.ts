@@ -1,6 +1,6 @@
 // Wires commander to the commands. Nothing heavy is imported here: --help and --version stay
 // fast, and MSAL/imapflow load only when a command needs them.
-import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
+import { Argument, Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import { createRequire } from 'node:module';
 import { errorMessage, UserError } from './errors.js';
 import { ExitCode, exitCodeHelpText } from './exit-codes.js';
@@ -153,6 +153,17 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
 
   const cert = program
     .command('cert')
+  program
+    .command('completion')
+    .description('print a shell completion script: eval "$(imap-oauth completion bash)", likewise zsh; PowerShell: imap-oauth completion powershell | Out-String | Invoke-Expression')
+    .addArgument(new Argument('<shell>', 'bash, zsh or powershell').choices(['bash', 'zsh', 'powershell']))
+    .action((shell: string) =>
+      run(async () => {
+        const { runCompletion } = await import('./commands/completion.js');
+        return runCompletion(shell, program, createIo(redactor));
+      }),
+    );
+
     .description('make a certificate credential for the app registration (see: cert new)');
   cert
     .command('new')
