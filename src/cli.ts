@@ -151,8 +151,6 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
       }),
     );
 
-  const cert = program
-    .command('cert')
   program
     .command('completion')
     .description('print a shell completion script: eval "$(imap-oauth completion bash)", likewise zsh; PowerShell: imap-oauth completion powershell | Out-String | Invoke-Expression')
@@ -164,6 +162,8 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
       }),
     );
 
+  const cert = program
+    .command('cert')
     .description('make a certificate credential for the app registration (see: cert new)');
   cert
     .command('new')
