@@ -11,13 +11,17 @@ import { printable, printableLines } from './printable.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-const MAIN_HELP_AFTER = `\nExit codes:\n${exitCodeHelpText()}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`;
+const NAGIOS_EXIT_HELP = '  With --nagios: 0 OK, 1 WARNING (certificate expiring within --warn-days), 2 CRITICAL (a check failed, DNS and timeouts included, or the certificate expired), 3 UNKNOWN (usage or internal error, interrupted)';
+const MAIN_HELP_AFTER = `\nExit codes:\n${exitCodeHelpText()}\n${NAGIOS_EXIT_HELP}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`;
 
 /** The top-level --help text, written to dist/help.txt at build time for the launcher's fast path. */
 export function mainHelpText(): string {
   const program = buildProgram(async () => undefined, { writeOut: () => undefined, writeErr: () => undefined });
   return `${program.helpInformation()}${MAIN_HELP_AFTER}\n`;
 }
+
+/** Nagios' UNKNOWN: with --nagios, usage and internal errors exit with it. */
+const NAGIOS_UNKNOWN = 3;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -63,6 +67,9 @@ function addOutputOptions(cmd: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('--jsonl', 'print one JSON line per mailbox as it finishes, then a summary line')
     .option('--junit <path>', 'write a JUnit XML report (one testcase per mailbox)')
+    .option('--nagios', 'Nagios/Icinga plugin output on stdout; the exit code is then 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+    .option('--warn-days <n>', 'warn when the certificate credential expires within n days (default: 30)')
+    .option('--prometheus <path>', 'write a node_exporter textfile-collector file (atomically)')
     .option('--verbose', 'show everything: settings, full transcript, TLS details')
     .option('--no-color', 'no colours (also NO_COLOR)')
     .option('--debug', 'print stack traces of internal errors');
@@ -82,7 +89,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
       program
         .command('test')
         .description("get a token (app-only by default, a user's sign-in, or a ready one) and open the mailbox over IMAP, stage by stage")
-        .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}`),
+        .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}\n${NAGIOS_EXIT_HELP}`),
     ),
   ).action((opts: Record<string, unknown>) =>
     run(async () => {
@@ -229,14 +236,20 @@ const redactor = new Redactor();
 export async function main(argv: string[]): Promise<void> {
   const io = createIo(redactor);
   const debug = argv.includes('--debug');
+  // A monitoring system reads stdout's first line and exit 3 for a check that could not run.
+  const nagios = argv.includes('--nagios');
+  const unknown = (message: string) => {
+    io.out(`IMAP-OAUTH UNKNOWN - ${printable(message.split('\n')[0]!).replace(/\|/g, '/')}\n`);
+    return NAGIOS_UNKNOWN;
+  };
   const fail = (err: unknown) => {
     if (err instanceof UserError) {
       io.err(`imap-oauth: ${printableLines(err.message)}\n`); // may quote a value from a file or a server
-      return err.exitCode;
+      return nagios ? unknown(err.message) : err.exitCode;
     }
     io.err(`imap-oauth: internal error: ${printable(errorMessage(err).split('\n')[0]!)}${debug ? '' : ' (run with --debug for details)'}\n`);
     if (debug && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
-    return ExitCode.INTERNAL;
+    return nagios ? unknown(`internal error: ${errorMessage(err)}`) : ExitCode.INTERNAL;
   };
   process.on('uncaughtException', (err) => {
     process.exitCode = fail(err);
@@ -273,7 +286,7 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof CommanderError) {
       // Help and version asked for exit 0; everything else commander rejects (unknown option,
       // missing argument, a command group without its subcommand) is a usage error.
-      process.exitCode = err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      process.exitCode = err.exitCode === 0 ? ExitCode.OK : nagios ? unknown(`usage: ${withoutValues(err.message.replace(/^error: /, ''))}`) : ExitCode.USAGE;
       return;
     }
     process.exitCode = fail(err);

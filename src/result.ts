@@ -3,6 +3,7 @@ import { ExitCode } from './exit-codes.js';
 import type { Diagnosis } from './diagnose/index.js';
 import type { ProbeEvidence, StageName, StageResult, TranscriptLine } from './imap/types.js';
 import type { TokenReport } from './token/types.js';
+import type { CredentialInfo } from './report/credential-info.js';
 
 export interface MailboxResult {
   user: string;
@@ -29,6 +30,8 @@ export interface RunResult {
   results: MailboxResult[];
   /** Mailboxes an interruption kept from being checked (reports must not read these as passed). */
   notRun?: string[];
+  /** The credential used, with a certificate's expiry (absent in results made before it was reported). */
+  credential?: CredentialInfo;
 }
 
 const STAGE_EXIT: Record<StageName, ExitCode> = {

@@ -15,6 +15,9 @@ import type { Redactor } from '../redact.js';
 import { githubAnnotation } from '../report/github.js';
 import { renderJson, toJsonResult } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
+import { credentialInfo } from '../report/credential-info.js';
+import { writeMonitoringFiles } from '../report/monitoring-files.js';
+import { renderNagios } from '../report/nagios.js';
 import { createProgress } from '../report/progress.js';
 import { renderSummary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
@@ -201,11 +204,15 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     const interrupted = checks.length - results.length;
     const exitCode = stoppedBy === 'SIGTERM' ? ExitCode.TERMINATED : interrupted || stoppedBy ? ExitCode.INTERRUPTED : runExitCode(results);
     const notRun = checks.filter((_, i) => !slots[i]).map((c) => (config.protocols.length > 1 ? `${c.user} (${c.protocol})` : c.user));
-    const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}) };
+    const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}), credential: credentialInfo(config) };
     const wallMs = Math.round(performance.now() - started);
 
     if (config.output.junitPath) writeReport(io, config.output.junitPath, renderJunit(run), '--junit', { markup: true });
-    if (config.output.json) io.out(renderJson(run));
+    writeMonitoringFiles(io, config, run, writeReport);
+    // --nagios owns stdout and the exit code (0-3); the other exit codes stand without it.
+    const nagios = config.output.nagios ? renderNagios(run, { warnDays: config.output.warnDays, now: new Date() }) : undefined;
+    if (nagios) io.out(nagios.text);
+    else if (config.output.json) io.out(renderJson(run));
     else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: checks.length, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, interrupted, tokenRequests: token.requests, ms: wallMs })}\n`);
     else {
       const notes = [...(opts.notes ?? []), ...describeConfig(config)];
@@ -215,8 +222,9 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     }
     // An interrupted token request (or device-code poll) may still hold the event loop: what
     // finished is written, so do not wait for it.
-    if (stoppedBy) setTimeout(() => process.exit(exitCode), 250).unref();
-    return exitCode;
+    const code = nagios ? (nagios.code as ExitCode) : exitCode;
+    if (stoppedBy) setTimeout(() => process.exit(code), 250).unref();
+    return code;
   } finally {
     for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   }
@@ -225,7 +233,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /** Report files go through the sink: redacted like every other output. */
-function writeReport(io: Sink, path: string, text: string, flag: string, opts: FileOptions = {}): void {
+export function writeReport(io: Sink, path: string, text: string, flag: string, opts: FileOptions = {}): void {
   try {
     io.file(path, text, opts);
   } catch (err) {

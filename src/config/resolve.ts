@@ -340,6 +340,8 @@ export function resolveConfig(input: ResolveInput): Config {
   const json = flags.json === true;
   const jsonl = flags.jsonl === true;
   if (json && jsonl) throw new ConfigError('--json and --jsonl cannot be combined: pick one');
+  const nagios = flags.nagios === true;
+  if (nagios && (json || jsonl)) throw new ConfigError(`--nagios and --${json ? 'json' : 'jsonl'} cannot be combined: both own stdout`);
 
   let credential: Credential;
   if (delegated) {
@@ -403,6 +405,10 @@ export function resolveConfig(input: ResolveInput): Config {
       jsonl,
       // Checked for writability now: a report found unwritable after the whole batch is lost.
       junitPath: typeof flags.junit === 'string' ? resolveReportPath('--junit', flags.junit, cwd) : undefined,
+      nagios,
+      prometheusPath: typeof flags.prometheus === 'string' ? resolveReportPath('--prometheus', flags.prometheus, cwd) : undefined,
+      warnDays: optional(sources, '--warn-days', null, 'warning days', v.intInRange(0, 3650), 30),
+      stepSummaryPath: env.GITHUB_ACTIONS === 'true' && env.GITHUB_STEP_SUMMARY ? env.GITHUB_STEP_SUMMARY : undefined,
       githubAnnotations: env.GITHUB_ACTIONS === 'true',
       progress: !json && !jsonl && input.stderrIsTTY === true && userList.length > 1,
       verbose: flags.verbose === true,

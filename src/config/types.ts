@@ -41,6 +41,14 @@ export interface OutputOptions {
   jsonl: boolean;
   /** Write a JUnit XML report here. */
   junitPath?: string;
+  /** --nagios: plugin output on stdout, exit 0-3 (OK, WARNING, CRITICAL, UNKNOWN). */
+  nagios: boolean;
+  /** --prometheus: a node_exporter textfile-collector file written here. */
+  prometheusPath?: string;
+  /** --warn-days: a certificate credential expiring within this many days is a warning. */
+  warnDays: number;
+  /** GITHUB_STEP_SUMMARY under GitHub Actions: a Markdown table is appended to it. */
+  stepSummaryPath?: string;
   /** Emit ::error annotations (GitHub Actions). */
   githubAnnotations: boolean;
   /** Progress bar on stderr (a terminal, several mailboxes, human output). */

@@ -1,0 +1,97 @@
+// --nagios: Nagios / Icinga plugin output (monitoring-plugins development guidelines): one status
+// line "IMAP-OAUTH <STATE> - <summary> | <perfdata>", details after it, exit 0/1/2/3.
+import { printable } from '../printable.js';
+import { ExitCode } from '../exit-codes.js';
+import type { RunResult } from '../result.js';
+import { daysLeft, expiryState } from './credential-info.js';
+
+export const NAGIOS = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
+export type NagiosState = keyof typeof NAGIOS;
+
+export interface NagiosOptions {
+  warnDays: number;
+  now: Date;
+}
+
+/**
+ * The state of a finished run. A check that ran and failed — DNS, a timeout, a refused token or
+ * login — is CRITICAL: the service is down for this app. Only a run that could not judge
+ * (interrupted) is UNKNOWN; usage and internal errors never get here (see nagiosUnknown).
+ */
+export function nagiosState(run: RunResult, opts: NagiosOptions): NagiosState {
+  if (run.exitCode === ExitCode.INTERRUPTED || run.exitCode === ExitCode.TERMINATED) return 'UNKNOWN';
+  if (run.results.some((r) => !r.ok)) return 'CRITICAL';
+  const expiry = expiryState(run.credential, opts.now, opts.warnDays);
+  if (expiry === 'expired') return 'CRITICAL';
+  if (expiry === 'soon') return 'WARNING';
+  return 'OK';
+}
+
+// A label may hold anything but "=" and "'" (guidelines); spaces need the quotes, always given.
+const label = (s: string) => `'${printable(s).replace(/['=]/g, '_')}'`;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(3)}s`;
+// The status line is split at "|" by Nagios: none may appear in plugin text.
+const plain = (s: string) => printable(s).replace(/\|/g, '/');
+
+/** Perfdata: each stage (per check when there are several), the total, and the credential's days left. */
+export function nagiosPerfdata(run: RunResult, opts: NagiosOptions): string {
+  const out: string[] = [];
+  const many = run.results.length > 1;
+  for (const r of run.results) {
+    const prefix = many ? `${r.user} ${r.protocol ?? 'imap'} ` : '';
+    for (const s of r.stages) out.push(`${label(prefix + s.name)}=${seconds(s.ms)};;;0`);
+    if (many) out.push(`${label(`${prefix}total`)}=${seconds(r.stages.reduce((a, s) => a + s.ms, 0))};;;0`);
+  }
+  const total = run.results.reduce((sum, r) => sum + r.stages.reduce((a, s) => a + s.ms, 0), 0);
+  out.push(`${label('total')}=${seconds(total)};;;0`);
+  if (many) {
+    const passed = run.results.filter((r) => r.ok).length;
+    out.push(`${label('passed')}=${passed};;;0;${run.results.length}`, `${label('failed')}=${run.results.length - passed};;;0;${run.results.length}`);
+  }
+  const days = daysLeft(run.credential, opts.now);
+  // Thresholds as ranges: warn outside [warnDays, ∞), critical outside [0, ∞).
+  if (days !== undefined) out.push(`${label('credential_days_left')}=${days};${opts.warnDays}:;0:;;`);
+  return out.join(' ');
+}
+
+function summary(run: RunResult, state: NagiosState, opts: NagiosOptions): string {
+  const failed = run.results.filter((r) => !r.ok);
+  const checks = run.results.length + (run.notRun?.length ?? 0);
+  const parts: string[] = [];
+  if (state === 'UNKNOWN') parts.push(`interrupted: ${run.results.length} of ${checks} checks finished`);
+  else if (failed.length === 1 && run.results.length === 1) {
+    const r = failed[0]!;
+    const top = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
+    parts.push(`${r.user} (${r.protocol ?? 'imap'}): ${r.failedStage} failed${top ? `: ${top.summary}` : ''}`);
+  } else if (failed.length) {
+    const causes = new Set(failed.map((r) => (r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0])?.id ?? `${r.failedStage} failed`));
+    parts.push(`${failed.length} of ${run.results.length} checks failed (${[...causes].join(', ')})`);
+  } else if (run.results.length === 1) {
+    const r = run.results[0]!;
+    parts.push(`${r.user} (${r.protocol ?? 'imap'}) opened with OAuth 2.0${r.messages !== undefined ? `, ${r.messages} messages` : ''}`);
+  } else parts.push(`${run.results.length} checks passed`);
+  const days = daysLeft(run.credential, opts.now);
+  const expiry = expiryState(run.credential, opts.now, opts.warnDays);
+  if (expiry === 'expired') parts.push(`certificate credential EXPIRED on ${run.credential!.notAfter}`);
+  else if (expiry === 'soon') parts.push(`certificate credential expires in ${days} days (${run.credential!.notAfter})`);
+  return parts.join('; ');
+}
+
+/** The whole plugin output and the exit code it goes with. */
+export function renderNagios(run: RunResult, opts: NagiosOptions): { text: string; code: number } {
+  const state = nagiosState(run, opts);
+  const lines = [`IMAP-OAUTH ${state} - ${plain(summary(run, state, opts))} | ${nagiosPerfdata(run, opts)}`];
+  // Long output: one line per check, then each failure's cause and fix.
+  for (const r of run.results) {
+    const top = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
+    lines.push(plain(`${r.ok ? 'PASS' : 'FAIL'} ${r.user} ${r.protocol ?? 'imap'} @ ${r.host}:${r.port}${r.ok ? '' : `: ${r.failedStage} (exit ${r.exitCode})${top ? ` ${top.summary} [${top.id}]` : ''}`}`));
+  }
+  for (const user of run.notRun ?? []) lines.push(plain(`NOT RUN ${user} (interrupted)`));
+  if (run.credential?.notAfter) lines.push(plain(`credential: certificate ${run.credential.subject ?? ''} expires ${run.credential.notAfter}`.replace(/ {2,}/g, ' ')));
+  return { text: `${lines.join('\n')}\n`, code: NAGIOS[state] };
+}
+
+/** Usage and internal errors: UNKNOWN (exit 3), one line. */
+export function nagiosUnknown(message: string): string {
+  return `IMAP-OAUTH UNKNOWN - ${plain(message.split('\n')[0] ?? '')}\n`;
+}
