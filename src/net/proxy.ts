@@ -216,6 +216,7 @@ function readReply(socket: Socket, enough: (buffer: Buffer) => number | undefine
       resolve(buffer.subarray(0, length));
     };
     socket.on('data', onData);
+    socket.resume(); // the previous reply paused it
   });
 }
 

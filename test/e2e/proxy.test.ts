@@ -4,12 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLeak, runCli } from '../support/cli.js';
 import { startE2eWorld, type E2eWorld } from '../support/e2e-world.js';
+import { startMicrosocks, type Microsocks } from '../support/microsocks.js';
 import { freePort, startTinyproxy, type Tinyproxy } from '../support/tinyproxy.js';
 
 let world: E2eWorld;
 let open: Tinyproxy;
 let authed: Tinyproxy;
 let noImap: Tinyproxy;
+let socks: Microsocks;
 let deadProxy: string;
 let identityHostPort: string;
 let imapHostPort: string;
@@ -28,10 +30,11 @@ beforeAll(async () => {
     startTinyproxy({ connectPorts: [Number(identity.port)] }),
   ]);
   deadProxy = `http://127.0.0.1:${await freePort()}`;
+  socks = await startMicrosocks({ user: PROXY_USER, password: PROXY_PASSWORD });
 });
 
 afterAll(async () => {
-  await Promise.all([open?.stop(), authed?.stop(), noImap?.stop(), world?.close()]);
+  await Promise.all([open?.stop(), authed?.stop(), noImap?.stop(), socks?.stop(), world?.close()]);
 });
 
 const run = (env: Record<string, string>, ...extra: string[]) =>
@@ -85,6 +88,27 @@ describe('through tinyproxy', () => {
     const human = await runCli(world.args('--verbose'), { env: { IMAP_OAUTH_CLIENT_SECRET: world.secret, IMAP_OAUTH_PROXY: url } });
     expect(human.code, human.stderr).toBe(0);
     expectNoLeak(human);
+  });
+});
+
+describe('through a SOCKS5 proxy (microsocks, with a password)', () => {
+  it('socks5:// with credentials carries the token request (our client) and IMAP (imapflow)', async () => {
+    // microsocks keeps no log on a pipe: that it is used shows in the runs below, refused without the password.
+    const r = await run({ IMAP_OAUTH_PROXY: `socks5://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:${socks.port}` });
+    expect(r.code, r.stderr).toBe(0);
+    expectNoLeak(r);
+  });
+
+  it('without the credentials the token request is refused by it: exit 3, proxy-auth-required', async () => {
+    const r = await run({ HTTPS_PROXY: `socks5://127.0.0.1:${socks.port}` });
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).results[0].diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-auth-required']);
+  });
+
+  it('without the credentials IMAP is refused by it: exit 4, proxy-auth-required', async () => {
+    const r = await run({ ALL_PROXY: `socks5://127.0.0.1:${socks.port}`, NO_PROXY: new URL(world.identity.url).hostname });
+    expect(r.code, r.stderr).toBe(4);
+    expect(JSON.parse(r.stdout).results[0].diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-auth-required']);
   });
 });
 
