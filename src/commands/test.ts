@@ -152,6 +152,8 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
       user, host: endpointOf(config, protocol).host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, cloud: config.cloud, authMode: config.authMode, credential: config.credential.kind, token, now: new Date(),
       // Only the secret's shape (quotes, length, GUID shape) reaches the rules, never its value.
       secret: config.credential.kind === 'client-secret' ? describeSecret(config.credential.secret) : undefined,
+      credentialNotAfter: config.credential.kind === 'certificate' ? config.credential.certificate.notAfter : undefined,
+      warnDays: config.output.warnDays,
     });
     const tokenFailure = (user: string, token: TokenReport, protocol: Protocol): MailboxResult => ({
       user, protocol, ...endpointOf(config, protocol), ok: false, exitCode: exitCodeFor('token'), failedStage: 'token', stages: [tokenStage(token)], transcript: [], diagnosis: diagnose(context(user, token, protocol)),
@@ -245,7 +247,9 @@ export function writeReport(io: Sink, path: string, text: string, flag: string, 
 async function signedInUser(tokenResult: Promise<TokenResult>): Promise<string> {
   const { report } = await tokenResult;
   if (!report.ok) return '(the signed-in user)';
-  const upn = report.claims?.upn ?? report.claims?.unique_name;
+  // Work accounts name the user in upn; personal accounts in preferred_username, or (opaque
+  // tokens) only in the account MSAL signed in.
+  const upn = report.claims?.upn ?? report.claims?.preferred_username ?? report.claims?.unique_name ?? report.account;
   if (!upn) throw new ConfigError('the token names no user (no upn claim): pass --user UPN');
   return upn;
 }

@@ -183,7 +183,8 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     }
     const claims = claimsOf(token);
     const exp = claims ? expiresAt(claims) : result?.expiresOn?.toISOString();
-    return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests, fromCache: result?.fromCache === true } };
+    const account = result?.account?.username || undefined;
+    return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests, fromCache: result?.fromCache === true, ...(account ? { account } : {}) } };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const error = toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter, networkError, errorBody });

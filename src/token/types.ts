@@ -32,6 +32,8 @@ export interface TokenReport {
   ms: number;
   /** HTTP requests made to the identity platform for this token. */
   requests: number;
+  /** A user's sign-in: the account MSAL signed in (an opaque personal-account token has no claims to name it). */
+  account?: string;
   /** Served from the --token-cache file without a request. */
   fromCache?: boolean;
   /** Attempts made, when retried. */
