@@ -219,8 +219,9 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     else {
       const notes = [...(opts.notes ?? []), ...describeConfig(config)];
       const title = [opts.title, ...notices].filter(Boolean).join('\n') || undefined;
-      io.out(renderText(run, { color: config.output.color, verbose: config.output.verbose, title, notes, batch }));
-      if (batch || interrupted) io.out(`\n${renderSummary(run, { color: config.output.color, wallMs, interrupted })}`);
+      const width = process.stdout.columns || 80; // not a terminal: 80
+      io.out(renderText(run, { color: config.output.color, verbose: config.output.verbose, title, notes, batch, width }));
+      if (batch || interrupted) io.out(`\n${renderSummary(run, { color: config.output.color, wallMs, interrupted, width })}`);
     }
     // An interrupted token request (or device-code poll) may still hold the event loop: what
     // finished is written, so do not wait for it.

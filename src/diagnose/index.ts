@@ -1,6 +1,7 @@
 // Evidence → the most likely causes, each with a fix. Pure: the same evidence, the same answer.
 import { aadstsRules, unknownAadstsRule } from './rules/aadsts.js';
 import { claimRules } from './rules/claims.js';
+import { credentialRules } from './rules/credential.js';
 import { delegatedRules } from './rules/delegated.js';
 import { imapRules } from './rules/imap.js';
 import { popRules } from './rules/pop.js';
@@ -13,7 +14,7 @@ import { inMode, type Diagnosis, type DiagnosisContext, type Rule } from './type
 export type { Diagnosis, DiagnosisContext, Rule } from './types.js';
 
 /** Every rule, in the order findings are listed (the most specific readings of the evidence first). */
-export const RULES: readonly Rule[] = [...aadstsRules, unknownAadstsRule, ...proxyRules, ...tokenTransportRules, ...delegatedRules, ...claimRules, ...imapRules, ...popRules, ...smtpRules];
+export const RULES: readonly Rule[] = [...aadstsRules, unknownAadstsRule, ...proxyRules, ...tokenTransportRules, ...delegatedRules, ...claimRules, ...credentialRules, ...imapRules, ...popRules, ...smtpRules];
 
 function run(rule: Rule, ctx: DiagnosisContext): Diagnosis {
   return { id: rule.id, severity: rule.severity ?? 'error', ...rule.diagnose(ctx) };
@@ -27,7 +28,7 @@ export function diagnose(ctx: DiagnosisContext): Diagnosis[] {
     return hit ? [run(hit, ctx)] : [];
   }
   // inProtocol: IMAP's rules read IMAP probes only; the POP3 and SMTP rules check their own protocol.
-  const applied = [...proxyRules, ...delegatedRules, ...claimRules, ...imapRules, ...popRules, ...smtpRules].filter((rule) => inMode(rule, ctx) && inProtocol(rule, ctx) && rule.applies(ctx));
+  const applied = [...proxyRules, ...delegatedRules, ...claimRules, ...credentialRules, ...imapRules, ...popRules, ...smtpRules].filter((rule) => inMode(rule, ctx) && inProtocol(rule, ctx) && rule.applies(ctx));
   // A rule that names the cause replaces the ones that would only guess at it.
   const replaced = new Set(applied.flatMap((r) => r.supersedes ?? []));
   return applied.filter((r) => !replaced.has(r.id)).map((r) => run(r, ctx));

@@ -21,6 +21,10 @@ export interface DiagnosisContext {
   secret?: SecretShape;
   token: TokenReport;
   probe?: ProbeResult;
+  /** The certificate credential's notAfter (--cert), for the expiry advisory. */
+  credentialNotAfter?: Date;
+  /** --warn-days: how early a credential's end is worth a word (default 30). */
+  warnDays?: number;
   /** Evaluation time, for expiry checks (injected so rules stay pure). */
   now: Date;
 }

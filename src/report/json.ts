@@ -33,6 +33,8 @@ export function renderJson(run: RunResult): string {
       ...(run.token.error ? { error: run.token.error } : {}),
     },
     results: run.results.map(toJsonResult),
+    // notAfter: the certificate credential's end (null where the tool cannot see one: a secret, a sign-in).
+    credential: { kind: run.credential?.kind ?? run.token.source, notAfter: run.credential?.notAfter ?? null },
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

@@ -51,9 +51,19 @@ export function renderJunit(run: RunResult): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="imap-oauth" tests="${tests}" failures="${failures}" errors="${notRun.length}" time="${seconds(total)}">`,
     `  <testsuite name="imap-oauth test" tests="${tests}" failures="${failures}" errors="${notRun.length}" skipped="0" time="${seconds(total)}">`,
+    ...properties(run),
     ...cases,
     '  </testsuite>',
     '</testsuites>',
     '',
   ].join('\n');
+}
+
+/** The credential as suite properties (its kind; a certificate's notAfter), for CI dashboards. */
+function properties(run: RunResult): string[] {
+  const c = run.credential;
+  if (!c) return [];
+  const props: [string, string][] = [['credential.kind', c.kind]];
+  if (c.notAfter) props.push(['credential.notAfter', c.notAfter]);
+  return ['    <properties>', ...props.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`), '    </properties>'];
 }

@@ -3,7 +3,8 @@ import { Chalk } from 'chalk';
 import { printable } from '../printable.js';
 import type { RunResult } from '../result.js';
 
-export function renderSummary(run: RunResult, opts: { color: boolean; wallMs: number; interrupted: number }): string {
+/** `width`: the terminal's columns; the cause, then the mailbox column, shrink to keep every line within it. */
+export function renderSummary(run: RunResult, opts: { color: boolean; wallMs: number; interrupted: number; width?: number }): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
   const byProtocol = new Set(run.results.map((r) => r.protocol ?? 'imap')).size > 1;
   // Cells are escaped before widths are measured (an escape is wider than what it stands for).
@@ -17,6 +18,8 @@ export function renderSummary(run: RunResult, opts: { color: boolean; wallMs: nu
   });
   const head = ['mailbox', 'result', 'stage', 'cause', 'time'];
   const widths = head.map((h, i) => Math.min(i === 3 ? 70 : 60, Math.max(h.length, ...rows.map((r) => r.cells[i]!.length))));
+  const over = () => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1) - (opts.width ?? Infinity);
+  for (const [col, min] of [[3, 10], [0, 12], [2, 5]] as const) if (over() > 0) widths[col] = Math.max(min, widths[col]! - over());
   const cell = (s: string, i: number) => (s.length > widths[i]! ? `${s.slice(0, widths[i]! - 1)}…` : s.padEnd(widths[i]!));
   const line = (r: string[]) => r.map(cell).join('  ').trimEnd();
   const out = [c.bold(line(head))];
@@ -25,6 +28,14 @@ export function renderSummary(run: RunResult, opts: { color: boolean; wallMs: nu
   const passed = run.results.filter((r) => r.ok).length;
   const failed = run.results.length - passed;
   const rate = run.results.length / Math.max(opts.wallMs / 1000, 0.001);
-  out.push('', `${passed} passed, ${failed} failed${opts.interrupted ? `, ${opts.interrupted} not checked (interrupted)` : ''} · ${(opts.wallMs / 1000).toFixed(1)} s · ${rate.toFixed(1)} mailboxes/s · ${run.token.requests} token request${run.token.requests === 1 ? '' : 's'}`);
+  const totals = [`${passed} passed, ${failed} failed${opts.interrupted ? `, ${opts.interrupted} not checked (interrupted)` : ''}`, `${(opts.wallMs / 1000).toFixed(1)} s`, `${rate.toFixed(1)} mailboxes/s`, `${run.token.requests} token request${run.token.requests === 1 ? '' : 's'}`];
+  // The totals line breaks at its separators rather than run past the terminal's edge.
+  const footer: string[] = [];
+  for (const part of totals) {
+    const last = footer.length - 1;
+    if (last >= 0 && footer[last]!.length + 3 + part.length <= (opts.width ?? Infinity)) footer[last] += ` · ${part}`;
+    else footer.push(part);
+  }
+  out.push('', ...footer);
   return `${out.join('\n')}\n`;
 }

@@ -6,6 +6,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { CREDENTIAL_TEXT } from '../config/types.js';
 import type { Diagnosis } from '../diagnose/index.js';
 import { printable as p, printableLines as lines } from '../printable.js';
+import { renderGroups } from './grouped.js';
 import type { MailboxResult, RunResult } from '../result.js';
 import { tokenErrorLine, type TokenReport } from '../token/types.js';
 
@@ -15,8 +16,10 @@ export interface TextOptions {
   /** Extra lines for --verbose (where settings came from, TLS details …). */
   notes?: string[];
   title?: string;
-  /** Several mailboxes: details only for failures (all with --verbose); the summary table follows. */
+  /** Several mailboxes: failures grouped by cause (each mailbox's details with --verbose); the summary table follows. */
   batch?: boolean;
+  /** Terminal columns for wrapped prose (80 when unknown). */
+  width?: number;
 }
 
 const LINE_LIMIT = 160;
@@ -98,8 +101,11 @@ export function renderText(run: RunResult, opts: TextOptions): string {
   const out: string[] = [];
   if (opts.title) out.push(c.bold(lines(opts.title)), '');
   if (opts.verbose && opts.notes?.length) out.push(...opts.notes.map((n) => c.dim(lines(n))), '');
-  out.push(...tokenSection(run.token, c, opts.verbose), '');
-  const detailed = opts.batch && !opts.verbose ? run.results.filter((r) => !r.ok) : run.results;
+  out.push(...tokenSection(run.token, c, opts.verbose), ...credentialLine(run, c), '');
+  // A batch names each cause once with its fix and its mailboxes, not once per mailbox.
+  const grouped = opts.batch && !opts.verbose;
+  const detailed = grouped ? [] : run.results;
+  if (grouped) out.push(renderGroups(run, { color: opts.color, width: opts.width ?? 80 }));
   for (const r of detailed) {
     const protocol = r.protocol ? ` ${PROTOCOL_NAME[r.protocol]}` : '';
     out.push(c.bold(p(r.user)) + c.dim(p(`${protocol} @ ${r.host}:${r.port}${r.backend ? ` (backend ${r.backend})` : ''}`)));
@@ -126,3 +132,12 @@ function headline(r: MailboxResult): string {
 }
 
 const PROTOCOL_NAME = { imap: 'IMAP', pop: 'POP3', smtp: 'SMTP AUTH' } as const;
+
+/** The certificate credential's end: the date every later run depends on. */
+function credentialLine(run: RunResult, c: ChalkInstance): string[] {
+  const notAfter = run.credential?.notAfter;
+  if (!notAfter) return [];
+  const days = Math.floor((Date.parse(notAfter) - Date.now()) / 86_400_000);
+  const left = days < 0 ? c.red('expired') : `in ${days} day${days === 1 ? '' : 's'}`;
+  return [`  ${c.dim('certificate credential expires'.padEnd(8))} ${p(notAfter)} (${left})`];
+}

@@ -85,6 +85,9 @@ const AADSTS_CASES: Case[] = [
 ];
 
 const CLAIM_CASES: Case[] = [
+  { name: 'certificate credential expires within --warn-days', ctx: ctx({ credential: 'certificate', credentialNotAfter: new Date(NOW.getTime() + 5 * 86_400_000), warnDays: 30 }), id: 'credential-certificate-expiring', summary: ['in 5 days'], fix: ['imap-oauth cert new', `az ad app credential reset --id ${CLIENT}`, '--append'] },
+  { name: 'certificate credential expired', ctx: ctx({ credential: 'certificate', credentialNotAfter: new Date(NOW.getTime() - 86_400_000) }), id: 'credential-certificate-expiring', summary: ['expired on'] },
+  { name: 'certificate credential: hostile client ID stays out of the command', ctx: ctx({ credential: 'certificate', clientId: "x' ; rm -rf /", credentialNotAfter: new Date(NOW.getTime() + 86_400_000) }), id: 'credential-certificate-expiring', fix: ['<application-client-id>'], fixNot: ['rm -rf'] },
   {
     name: 'a Microsoft Graph token',
     ctx: ctx({ scope: 'https://graph.microsoft.com/.default', token: goodToken({ aud: 'https://graph.microsoft.com', roles: ['Mail.Read'] }), probe: probe(null) }),
@@ -564,6 +567,12 @@ describe('a passing run', () => {
     ['no exp/nbf at all', { exp: undefined, nbf: undefined }],
   ] as const)('no finding for a good token with %s', (_n, over) => {
     expect(diagnose(ctx({ token: goodToken(over as Partial<TokenClaims>), probe: probe(null) }))).toEqual([]);
+  });
+
+  it('no credential finding for a certificate with more than --warn-days left', () => {
+    const notAfter = new Date(NOW.getTime() + 31 * 86_400_000);
+    expect(diagnose(ctx({ credential: 'certificate', credentialNotAfter: notAfter, probe: probe(null) }))).toEqual([]);
+    expect(ids(diagnose(ctx({ credential: 'certificate', credentialNotAfter: notAfter, warnDays: 31, probe: probe(null) })))).toEqual(['credential-certificate-expiring']);
   });
 
   it('no tenant finding when the tenant is configured as a domain (it cannot be compared with tid)', () => {
