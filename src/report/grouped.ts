@@ -107,8 +107,12 @@ export function renderGroups(run: RunResult, opts: { color: boolean; width: numb
     const at = g.example.failedStage ? ` (failed at ${g.example.failedStage}, exit ${g.example.exitCode})` : '';
     out.push(...wrap(`${g.mailboxes.length} mailbox${g.mailboxes.length === 1 ? '' : 'es'}${at}: ${g.mailboxes.map(p).join(', ')}`, w, '      ', '    '));
     out.push(...wrap(`Why: ${lines(g.cause)}`, w, '      ', '    '));
-    // Commands are never wrapped: a broken line would not paste.
-    out.push(`    Fix: ${lines(g.fix).split('\n').join('\n      ')}`);
+    // Prose lines wrap; indented lines are commands and are never broken (they must paste whole).
+    lines(g.fix).split('\n').forEach((l, i) => {
+      const first = i === 0 ? '    Fix: ' : '      ';
+      if (/^\s/.test(l)) out.push(`${first}${l}`);
+      else out.push(...wrap(l, w, '      ', first));
+    });
     if (g.docs) out.push(c.dim(`    Docs: ${p(g.docs)}`));
     out.push('');
   }
