@@ -115,4 +115,22 @@ describe('a batch report for people', () => {
     for (const line of run.stdout.slice(run.stdout.indexOf('Causes')).split('\n')) if (!/^ {8}/.test(line)) expect(line.length, line).toBeLessThanOrEqual(80);
     expect(run.stdout.split('\n').length).toBeLessThan(80);
   });
+
+  it('under GitHub Actions a Markdown table is appended to $GITHUB_STEP_SUMMARY, after what was there', async () => {
+    const file = join(world.dir, 'step-summary.md');
+    writeFileSync(file, '# an earlier step\n');
+    const users = ['a@contoso.com', 'b@contoso.com'];
+    const list = join(world.dir, 'users2.txt');
+    writeFileSync(list, `${users.join('\n')}\n`);
+    const args = world.args('--cert', strayPem);
+    args.splice(args.indexOf('--user'), 2, '--users-file', list);
+    const run = await cli(args, { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: file });
+    expect(run.code).toBe(3);
+    const md = readFileSync(file, 'utf8');
+    expect(md.startsWith('# an earlier step\n')).toBe(true);
+    expect(md).toContain('| mailbox | protocol | result | cause |');
+    expect(md).toMatch(/^\| a@contoso\.com \| imap \| ❌ fail \(exit 3\) \| .*`aadsts-certificate-invalid`\) \|$/m);
+    expect(md).toMatch(/^\| b@contoso\.com \| imap \| /m);
+    runs.push({ ...run, stdout: md });
+  });
 });
