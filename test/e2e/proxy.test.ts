@@ -61,7 +61,7 @@ describe('through tinyproxy', () => {
     args.splice(at, 2);
     const before = open.connects().length;
     const r = await runCli(args, { env: { IMAP_OAUTH_CLIENT_SECRET: world.secret, HTTPS_PROXY: open.url } });
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(open.connects().slice(before)).toContain(identityHostPort);
     expect(JSON.parse(r.stdout).token.error.message).toMatch(/certificate/i);
   });
@@ -101,13 +101,13 @@ describe('through a SOCKS5 proxy (microsocks, with a password)', () => {
 
   it('without the credentials the token request is refused by it: exit 3, proxy-auth-required', async () => {
     const r = await run({ HTTPS_PROXY: `socks5://127.0.0.1:${socks.port}` });
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(JSON.parse(r.stdout).results[0].diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-auth-required']);
   });
 
   it('without the credentials IMAP is refused by it: exit 4, proxy-auth-required', async () => {
     const r = await run({ ALL_PROXY: `socks5://127.0.0.1:${socks.port}`, NO_PROXY: new URL(world.identity.url).hostname });
-    expect(r.code, r.stderr).toBe(4);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
     expect(JSON.parse(r.stdout).results[0].diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-auth-required']);
   });
 });
@@ -115,7 +115,7 @@ describe('through a SOCKS5 proxy (microsocks, with a password)', () => {
 describe('a failing proxy gets its own finding', () => {
   it('a dead proxy for the token endpoint: exit 3, proxy-unreachable naming it', async () => {
     const r = await run({ HTTPS_PROXY: deadProxy });
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
     const doc = JSON.parse(r.stdout);
     expect(doc.token.error.proxy).toMatchObject({ kind: 'unreachable', proxy: deadProxy, origin: 'HTTPS_PROXY' });
     expect(doc.results[0].diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-unreachable']);
@@ -124,7 +124,7 @@ describe('a failing proxy gets its own finding', () => {
 
   it('a dead proxy for the mail connection: exit 4, proxy-unreachable, not "connection refused" by the server', async () => {
     const r = await run({ ALL_PROXY: deadProxy, NO_PROXY: new URL(world.identity.url).hostname });
-    expect(r.code, r.stderr).toBe(4);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
     const result = JSON.parse(r.stdout).results[0];
     expect(result.diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-unreachable']);
     expect(result.stages.find((s: { ok: boolean }) => !s.ok).detail).toContain(deadProxy);
@@ -132,22 +132,22 @@ describe('a failing proxy gets its own finding', () => {
 
   it('407 without credentials: exit 3, proxy-auth-required', async () => {
     const r = await run({ HTTPS_PROXY: authed.url, ALL_PROXY: authed.url });
-    expect(r.code, r.stderr).toBe(3);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
     const doc = JSON.parse(r.stdout);
-    expect(doc.token.error.proxy).toMatchObject({ kind: 'auth-required', status: 407 });
+    expect(doc.token.error.proxy, r.stdout).toMatchObject({ kind: 'auth-required', status: 407 });
     expect(doc.results[0].diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-auth-required']);
   });
 
   it('407 on the IMAP connection: exit 4, proxy-auth-required', async () => {
     const r = await run({ HTTPS_PROXY: open.url, ALL_PROXY: authed.url });
-    expect(r.code, r.stderr).toBe(4);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
     const result = JSON.parse(r.stdout).results[0];
     expect(result.diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-auth-required']);
   });
 
   it('a proxy that forbids the IMAP port (403): exit 4, proxy-refused naming the destination', async () => {
     const r = await run({}, '--proxy', noImap.url);
-    expect(r.code, r.stderr).toBe(4);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
     const result = JSON.parse(r.stdout).results[0];
     expect(result.diagnosis.map((d: { id: string }) => d.id)).toEqual(['proxy-refused']);
     expect(result.diagnosis[0].summary).toContain(imapHostPort);
