@@ -260,7 +260,7 @@ function protocolPorts(sources: Sources, protocols: Protocol[], starttls: boolea
   if (given && protocols.length > 1) {
     throw new ConfigError(`${given.origin} names one port, but ${protocols.length} protocols are checked (${protocols.join(', ')}): give each server's address with --connect-to HOST:PORT:ADDR:PORT2 instead`);
   }
-  const port = given ? validated(given, v.port, 'port') : undefined;
+  const port = given ? validated(given, v.port, `${{ imap: 'IMAP', pop: 'POP3', smtp: 'SMTP' }[protocols[0]!]} port`) : undefined;
   return {
     imap: (protocols[0] === 'imap' ? port : undefined) ?? (starttls ? 143 : DEFAULT_PORTS.imap),
     pop: (protocols[0] === 'pop' ? port : undefined) ?? DEFAULT_PORTS.pop,

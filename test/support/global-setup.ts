@@ -1,51 +1,57 @@
-// vitest globalSetup: the end-to-end tests need a real Dovecot. Install it when we can (root + apt-get),
-// otherwise fail loudly — a missing Dovecot is never a silent skip.
+// vitest globalSetup: the end-to-end tests start real servers and tools (Dovecot with POP3 and
+// submission, tinyproxy, microsocks, promtool, Chromium, zsh). Install what is missing when we can
+// (root + apt-get, as `bash .ci/run` does), otherwise fail loudly — a missing server is never a
+// silent skip.
 import { execFileSync, execSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { dovecotBinary } from './dovecot.js';
 
-const PACKAGES = 'dovecot-imapd dovecot-pop3d dovecot-submissiond';
-const INSTALL_HINT = `Dovecot (IMAP, POP3 and submission) is required for the end-to-end tests: run  sudo apt-get install -y ${PACKAGES}`;
+/** Debian package → a file it installs that the tests need. */
+const NEEDED: ReadonlyArray<readonly [pkg: string, file: string]> = [
+  ['dovecot-imapd', '/usr/sbin/dovecot'],
+  ['dovecot-pop3d', '/usr/lib/dovecot/pop3'],
+  ['dovecot-submissiond', '/usr/lib/dovecot/submission'],
+  ['tinyproxy', '/usr/bin/tinyproxy'],
+  ['microsocks', '/usr/bin/microsocks'],
+  ['prometheus', '/usr/bin/promtool'],
+  ['chromium', '/usr/bin/chromium'],
+  ['zsh', '/usr/bin/zsh'],
+];
 
-/** The POP3 and submission services' binaries (Debian's dovecot-pop3d, dovecot-submissiond). */
-function hasPopAndSubmission(): boolean {
+const present = (file: string) => {
   try {
-    for (const f of ['/usr/lib/dovecot/pop3', '/usr/lib/dovecot/submission']) accessSync(f, constants.X_OK);
+    accessSync(file, constants.X_OK);
     return true;
   } catch {
     return false;
   }
-}
+};
 
-function hasAptGet(): boolean {
-  try {
-    accessSync('/usr/bin/apt-get', constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const hint = (pkgs: string[]) => `the end-to-end tests need real servers and tools: run  sudo apt-get install -y ${pkgs.join(' ')}  (or  sudo bash .ci/run)`;
 
 export default function setup(): void {
-  if (dovecotBinary() && hasPopAndSubmission()) return;
-  if (process.getuid?.() !== 0 || !hasAptGet()) throw new Error(INSTALL_HINT);
+  const missing = NEEDED.filter(([, file]) => !present(file)).map(([pkg]) => pkg);
+  if (!missing.length) return;
+  if (process.getuid?.() !== 0 || !present('/usr/bin/apt-get')) throw new Error(hint(missing));
 
-  console.log(`[global-setup] Dovecot (or its POP3/submission service) not found: apt-get install -y ${PACKAGES} (needed by the end-to-end tests)`);
+  console.log(`[global-setup] not installed: ${missing.join(' ')}; apt-get install -y ${missing.join(' ')}`);
   try {
-    execSync(`apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${PACKAGES}`, {
+    execSync(`apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`, {
       stdio: 'inherit',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
   } catch (err) {
-    throw new Error(`${INSTALL_HINT} (automatic install failed: ${(err as Error).message.split('\n')[0]})`);
+    throw new Error(`${hint(missing)} (automatic install failed: ${(err as Error).message.split('\n')[0]})`);
   }
-  if (!dovecotBinary() || !hasPopAndSubmission()) throw new Error(INSTALL_HINT);
+  const still = NEEDED.filter(([, file]) => !present(file)).map(([pkg]) => pkg);
+  if (still.length) throw new Error(hint(still));
 
-  // The package's postinst may start a system Dovecot on 143/993. Ours use their own ports and
-  // base_dir, so it would not interfere, but stop it to keep the machine quiet. Best effort.
-  try {
-    execFileSync('service', ['dovecot', 'stop'], { stdio: 'ignore' });
-  } catch {
-    // no init system or not running: fine
+  // The packages' postinst may start system services on their usual ports. Ours use their own
+  // ports and directories, so they would not interfere, but stop them to keep the machine quiet.
+  for (const service of ['dovecot', 'tinyproxy', 'prometheus']) {
+    try {
+      execFileSync('service', [service, 'stop'], { stdio: 'ignore' });
+    } catch {
+      // no init system or not running: fine
+    }
   }
 }
