@@ -59,7 +59,9 @@ function addConnectionOptions(cmd: Command): Command {
     .option('--connect-to <rule>', 'HOST:PORT:ADDR:PORT2: connect to ADDR:PORT2 instead of HOST:PORT, TLS still verifying HOST (as curl; repeatable)', collect)
     .option('--proxy <url>', 'proxy for the token endpoint and the mail connection: http://[user:password@]host:port (CONNECT) or socks5://host:port [env IMAP_OAUTH_PROXY; otherwise HTTPS_PROXY for the token endpoint, ALL_PROXY for mail; NO_PROXY exempts hosts]')
     .option('--insecure', 'do not verify the IMAP server certificate (lab use only)')
-    .option('--env-file <path>', 'read settings from this file instead of ./.env');
+    .option('--dotenv <path>', 'read settings from this .env file instead of ./.env')
+    // The old spelling: Node itself reads `--env-file` in any argv and exits 9 when the file is missing.
+    .addOption(new Option('--env-file <path>').hideHelp());
 }
 
 function addOutputOptions(cmd: Command): Command {

@@ -1,6 +1,6 @@
 // Every byte the tool prints or writes goes through here, redacted: stdout, stderr and report
 // files alike, so that a new output cannot forget to redact.
-import { writeFileSync } from 'node:fs';
+import { writeAtomic } from './safe-file.js';
 import type { Redactor } from './redact.js';
 
 export interface Io {
@@ -24,7 +24,8 @@ export interface Sink extends Io {
 /** The one place a report file is written: replaced by the safe, atomic writer where available. */
 export type FileWriter = (path: string, text: string, mode: number) => void;
 
-const plainWriter: FileWriter = (path, text, mode) => writeFileSync(path, text, { mode });
+// Exclusive temporary file in the same directory, renamed over the path; links, FIFOs, devices refused.
+const plainWriter: FileWriter = (path, text, mode) => writeAtomic(path, text, mode);
 
 // A reader that went away (`imap-oauth … | head -1`) is no error: the rest of that stream's output
 // is dropped and the run ends with its own exit code. Node ignores SIGPIPE and reports EPIPE as an

@@ -1,8 +1,8 @@
 // Where a configuration value came from, so an error can say where to fix it.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, fileErrorReason } from '../errors.js';
+import { decodeText, readFileBounded } from './files.js';
 
 export type Level = 'flag' | 'environment' | 'env-file';
 
@@ -18,19 +18,41 @@ export interface EnvFile {
   vars: Record<string, string>;
 }
 
-/** Reads the one .env file that applies: --env-file PATH, else ./.env when present. */
-export function loadEnvFile(explicitPath: string | undefined, cwd: string): EnvFile | null {
+/**
+ * Reads the one .env file that applies: --dotenv PATH (or the old spelling --env-file, named by
+ * `flag`), else ./.env when present. A UTF-8 byte order mark is dropped (parseEnv would make it
+ * part of the first variable's name); a FIFO or device is read within the input deadline.
+ */
+export function loadEnvFile(explicitPath: string | undefined, cwd: string, flag = '--dotenv'): EnvFile | null {
+  if (explicitPath !== undefined && !explicitPath.trim()) throw new ConfigError(`${flag} needs a path: the .env file to read`);
   const path = resolve(cwd, explicitPath ?? '.env');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = decodeText(readFileBounded(path));
   } catch (err) {
     if (explicitPath === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    const what = explicitPath === undefined ? './.env' : `--env-file ${explicitPath}`;
+    const what = explicitPath === undefined ? './.env' : `${flag} ${explicitPath}`;
     throw new ConfigError(`cannot read ${what}: ${fileErrorReason(err)}`);
   }
   // node:util parseEnv follows the same rules as `node --env-file` (quotes, comments, export).
   return { path: explicitPath ?? './.env', vars: parseEnv(text) as Record<string, string> };
+}
+
+/**
+ * The .env path from the flags. `--env-file` is the old spelling: Node itself (20, 22 and later)
+ * looks for `--env-file` anywhere before a `--` in its argv, script arguments included, and ends
+ * the process with exit 9 ("node: PATH: not found") before any JavaScript runs when the file is
+ * missing (and reads a FIFO itself first). No launcher can intercept that, so `--dotenv` is the
+ * spelling that always reaches imap-oauth; the old one still works when Node lets it through.
+ */
+export function envFileFlag(flags: Record<string, unknown>): { path: string | undefined; flag: string; warning?: string } {
+  const dotenv = typeof flags.dotenv === 'string' ? flags.dotenv : undefined;
+  const old = typeof flags.envFile === 'string' ? flags.envFile : undefined;
+  if (dotenv !== undefined && old !== undefined) throw new ConfigError('--dotenv and --env-file name the same setting: give only --dotenv');
+  if (old !== undefined) {
+    return { path: old, flag: '--env-file', warning: '--env-file is also read by Node itself, which ends the run with exit 9 when the file is missing: use --dotenv PATH' };
+  }
+  return { path: dotenv, flag: '--dotenv' };
 }
 
 export class Sources {

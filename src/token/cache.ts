@@ -2,13 +2,22 @@
 // MSAL keys its cache by environment, client, tenant and scope, not by credential: the file also
 // records a fingerprint of the credential, and a cache made with another secret or certificate
 // is ignored (and replaced), never silently reused.
+//
+// The file is only ever one of ours: an existing path that is not a regular file holding an
+// imap-oauth cache (a .env, notes, a link, a FIFO, /dev/null) is refused, never replaced or
+// deleted; the new cache is written to an exclusive temporary file (0600 from the open) and renamed.
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 import { isUserSignIn, type Config } from '../config/types.js';
 import { ConfigError, fileErrorReason } from '../errors.js';
+import { checkWritable, inspectExisting, kindText, readBounded, writeFileAtomic } from '../safe-file.js';
 
 const FORMAT = 'imap-oauth-token-cache/1';
+/** Any version of our format is ours to replace or delete. */
+const FORMAT_PREFIX = 'imap-oauth-token-cache/';
+/** A cache holds a few tokens (kilobytes): anything far larger is not one of ours. */
+const MAX_CACHE_BYTES = 8 * 1024 * 1024;
 
 interface CacheFile {
   format: string;
@@ -27,31 +36,78 @@ export function credentialFingerprint(config: Config): string {
   return createHash('sha256').update([FORMAT, config.authorityHost, config.tenant, config.clientId, material].join('\0')).digest('hex');
 }
 
-function readCache(path: string, fingerprint: string): string | null {
+export type CacheState = { kind: 'missing' } | { kind: 'empty' } | { kind: 'ours'; file: Partial<CacheFile> };
+
+/**
+ * What is at a --token-cache path: nothing, an empty file (from mktemp: nothing to lose), or one
+ * of our caches. Anything else is refused in one line (exit 2). Reads never follow a link or
+ * block on a FIFO. `shown` is the path as typed.
+ */
+export function inspectTokenCache(path: string, shown = path, what = '--token-cache'): CacheState {
+  let kind;
+  try {
+    kind = inspectExisting(path);
+  } catch (err) {
+    throw new ConfigError(`cannot read ${what} ${shown}: ${fileErrorReason(err)}`);
+  }
+  if (kind === 'missing') return { kind: 'missing' };
+  if (kind !== 'regular') throw new ConfigError(`${what} ${shown} is ${kindText(kind)}, not an imap-oauth token cache: refusing to use it (give the path of a new or an existing cache file)`);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBounded(path, { maxBytes: MAX_CACHE_BYTES, waitMs: 0, noFollow: true }).toString('utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ConfigError(`cannot read --token-cache ${path}: ${fileErrorReason(err)}`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    throw new ConfigError(`cannot read ${what} ${shown}: ${fileErrorReason(err)}`);
   }
+  if (!text.trim()) return { kind: 'empty' };
+  let file: unknown;
   try {
-    const file = JSON.parse(text) as CacheFile;
-    return file.format === FORMAT && file.credential === fingerprint && typeof file.msal === 'string' ? file.msal : null;
+    file = JSON.parse(text);
   } catch {
-    return null; // damaged or foreign: start afresh, it is overwritten on success
+    file = undefined;
+  }
+  const format = file && typeof file === 'object' ? (file as Record<string, unknown>).format : undefined;
+  if (typeof format !== 'string' || !format.startsWith(FORMAT_PREFIX)) {
+    throw new ConfigError(`${what} ${shown} is not an imap-oauth token cache (it holds something else): refusing to touch it (give another path; delete it yourself if it is not needed)`);
+  }
+  return { kind: 'ours', file: file as Partial<CacheFile> };
+}
+
+/** --token-cache at config time: a path (not empty), one of ours or absent, in a writable directory. */
+export function resolveTokenCachePath(given: string, cwd: string): string {
+  if (!given.trim()) throw new ConfigError('--token-cache needs a path: the file to keep the token in');
+  const path = resolve(cwd, given);
+  inspectTokenCache(path, given);
+  checkWritable(path, '--token-cache', given);
+  return path;
+}
+
+/** The MSAL payload when it is a JSON object: anything else (damaged, null) is started afresh. */
+function usablePayload(msal: unknown): string | null {
+  if (typeof msal !== 'string') return null;
+  try {
+    const parsed: unknown = JSON.parse(msal);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? msal : null;
+  } catch {
+    return null;
   }
 }
 
+function readCache(path: string, fingerprint: string): string | null {
+  const state = inspectTokenCache(path);
+  if (state.kind !== 'ours') return null;
+  const { file } = state;
+  // Another version, another credential, or a damaged payload: start afresh; replaced on success.
+  return file.format === FORMAT && file.credential === fingerprint ? usablePayload(file.msal) : null;
+}
+
 function writeCache(path: string, fingerprint: string, msal: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, JSON.stringify({ format: FORMAT, credential: fingerprint, msal } satisfies CacheFile), { mode: 0o600 });
-    chmodSync(tmp, 0o600); // mode is masked by umask on create
-    renameSync(tmp, path);
-  } catch (err) {
-    throw new ConfigError(`cannot write --token-cache ${path}: ${fileErrorReason(err)}`);
-  }
+  writeFileAtomic(path, JSON.stringify({ format: FORMAT, credential: fingerprint, msal } satisfies CacheFile), {
+    mode: 0o600,
+    what: '--token-cache',
+    // Still ours (or absent) right before the rename: another process may have put a file there.
+    beforeReplace: () => void inspectTokenCache(path),
+  });
 }
 
 /** The tokens in a serialised MSAL cache: each entry of these sections keeps its token in `secret`. */
@@ -81,7 +137,12 @@ export function fileCachePlugin(path: string, fingerprint: string, onSecret?: (v
     async beforeCacheAccess(ctx: TokenCacheContext) {
       const data = readCache(path, fingerprint);
       if (data && onSecret) for (const secret of secretsInMsalCache(data)) onSecret(secret);
-      if (data) ctx.tokenCache.deserialize(data);
+      if (!data) return;
+      try {
+        ctx.tokenCache.deserialize(data);
+      } catch {
+        // An object MSAL still cannot read (entries of the wrong shape): start afresh.
+      }
     },
     async afterCacheAccess(ctx: TokenCacheContext) {
       if (ctx.cacheHasChanged) writeCache(path, fingerprint, ctx.tokenCache.serialize());
