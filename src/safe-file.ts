@@ -224,7 +224,7 @@ export function readBounded(path: string, opts: ReadOptions): Buffer {
       if (n === 0 && !(st.isFIFO() && total === 0)) break;
       if (!special) break;
       if (Date.now() >= deadline) {
-        throw fileError(`nothing ${total ? 'more ' : ''}arrived within ${Math.round(opts.waitMs / 1000)} s (${st.isFIFO() ? 'a FIFO nobody finished writing to' : 'a device that does not end'})`, 'ETIMEDOUT');
+        throw fileError(`nothing ${total ? 'more ' : ''}arrived within ${Number((opts.waitMs / 1000).toFixed(1))} s (${st.isFIFO() ? 'a FIFO nobody finished writing to' : 'a device that does not end'})`, 'ETIMEDOUT');
       }
       sleepSync(10);
     }
