@@ -133,7 +133,7 @@ function toFlags(o: CheckOptions): Record<string, unknown> {
     freshToken: o.freshToken,
     sendTest: o.sendTest,
     junit: o.junit,
-    envFile: o.envFile,
+    dotenv: o.envFile, // the CLI's --dotenv (its old spelling --env-file warns about Node's own flag)
     json: true,
     browser: false,
   };
