@@ -1,0 +1,111 @@
+// JUnit stays well-formed XML 1.0 whatever the server sends, read back with a conforming parser
+// (saxes refuses every character XML 1.0 forbids), and an interrupted run never reads as green.
+import { SaxesParser } from 'saxes';
+import { describe, expect, it } from 'vitest';
+import { printable, printableLines } from '../../src/printable.js';
+import { NOT_RUN_MESSAGE, renderJunit } from '../../src/report/junit.js';
+import type { MailboxResult, RunResult } from '../../src/result.js';
+
+interface El {
+  name: string;
+  attributes: Record<string, string>;
+  text: string;
+  children: El[];
+}
+
+/** Parses the bytes a file would hold (UTF-8), failing on anything not well-formed. */
+function parse(xml: string): El {
+  const parser = new SaxesParser();
+  const root: El = { name: '#document', attributes: {}, text: '', children: [] };
+  const stack: El[] = [root];
+  let error: Error | undefined;
+  parser.on('error', (e) => {
+    error ??= e;
+  });
+  parser.on('opentag', (tag) => {
+    const el: El = { name: tag.name, attributes: tag.attributes as Record<string, string>, text: '', children: [] };
+    stack.at(-1)!.children.push(el);
+    stack.push(el);
+  });
+  parser.on('closetag', () => void stack.pop());
+  parser.on('text', (t) => void (stack.at(-1)!.text += t));
+  parser.write(Buffer.from(xml, 'utf8').toString('utf8')).close();
+  if (error) throw error;
+  return root.children[0]!;
+}
+
+const all = (el: El, name: string): El[] => [...(el.name === name ? [el] : []), ...el.children.flatMap((c) => all(c, name))];
+
+/** Every character XML 1.0 forbids, the ones it discourages (C1), bidi, CR, tabs and newlines, markup. */
+const NASTY = `\x00\x01\x08\x0b\x0c\x1b[31m\x1f\x7f\x85\x9b\ufffe\uffff\ud800\udfff\u202e\t\r\n& < > " ' ]]> <![CDATA[ x ]]> &amp; &#0;`;
+
+function mailbox(over: Partial<MailboxResult> = {}): MailboxResult {
+  return {
+    user: 'someone@contoso.com',
+    host: 'outlook.office365.com',
+    port: 993,
+    ok: false,
+    exitCode: 6,
+    failedStage: 'authenticate',
+    stages: [
+      { name: 'connect', ok: true, ms: 10, detail: `greeting ${NASTY}` },
+      { name: 'authenticate', ok: false, ms: 20, detail: `NO ${NASTY}` },
+    ],
+    transcript: [{ dir: 'S', text: `* OK ${NASTY}` }],
+    diagnosis: [{ id: 'x', severity: 'error', summary: `summary ${NASTY}`, cause: `cause ${NASTY}`, fix: `line one ${NASTY}\nline two` }],
+    ...over,
+  } as MailboxResult;
+}
+
+const run = (results: MailboxResult[], notRun?: string[]): RunResult =>
+  ({ ok: false, exitCode: 6, token: { source: 'client-secret', ok: true, ms: 1, requests: 1 }, results, ...(notRun ? { notRun } : {}) }) as RunResult;
+
+describe('renderJunit', () => {
+  it('is well-formed XML 1.0 whatever the server sends, and says what it sent', () => {
+    const xml = renderJunit(run([mailbox(), mailbox({ ok: true, exitCode: 0, failedStage: null, user: `ok${NASTY}@x`, diagnosis: [] })]));
+    const doc = parse(xml);
+    expect(doc.name).toBe('testsuites');
+    const [failed, passed] = all(doc, 'testcase');
+    const failure = all(failed!, 'failure')[0]!;
+    // The message is one line with the server's text shown escaped, not dropped.
+    expect(failure.attributes.message).toBe(printable(`authenticate failed (exit 6): summary ${NASTY}`));
+    expect(failure.attributes.message).toContain('\\ufffe');
+    expect(failure.attributes.message).toContain('& < > " \'');
+    expect(failure.attributes.type).toBe('authenticate');
+    // The body keeps its lines.
+    expect(failure.text).toContain(`Fix: ${printableLines(`line one ${NASTY}`)}\nline two`);
+    expect(failure.text).toContain(`S: ${printable(`* OK ${NASTY}`)}`);
+    expect(passed!.attributes.name).toBe(printable(`ok${NASTY}@x @ outlook.office365.com:993`));
+  });
+
+  it('an attribute keeps a newline or tab as a character reference (a raw one would read back as a space)', () => {
+    const xml = renderJunit(run([mailbox({ failedStage: 'authenticate\n\tx' as never })]));
+    expect(xml).toContain('type="authenticate&#10;\\x09x"');
+    expect(all(parse(xml), 'failure')[0]!.attributes.type).toBe('authenticate\n\\x09x');
+  });
+
+  it('counts tests and failures', () => {
+    const doc = parse(renderJunit(run([mailbox(), mailbox({ ok: true, exitCode: 0, failedStage: null }), mailbox()])));
+    for (const el of [doc, all(doc, 'testsuite')[0]!]) expect(el.attributes).toMatchObject({ tests: '3', failures: '2', errors: '0' });
+    expect(all(doc, 'failure')).toHaveLength(2);
+  });
+
+  it('an interrupted run does not read as green: what did not run is an error', () => {
+    const doc = parse(renderJunit(run([mailbox({ ok: true, exitCode: 0, failedStage: null })], ['b@contoso.com', `c${NASTY}@contoso.com`])));
+    for (const el of [doc, all(doc, 'testsuite')[0]!]) expect(el.attributes).toMatchObject({ tests: '3', failures: '0', errors: '2' });
+    const errors = all(doc, 'error');
+    expect(errors.map((e) => e.attributes.message)).toEqual([NOT_RUN_MESSAGE, NOT_RUN_MESSAGE]);
+    // Same name as when the mailbox runs: CI tools track a test by its name.
+    expect(all(doc, 'testcase').map((t) => t.attributes.name)).toEqual([
+      'someone@contoso.com @ outlook.office365.com:993',
+      'b@contoso.com @ outlook.office365.com:993',
+      printable(`c${NASTY}@contoso.com @ outlook.office365.com:993`),
+    ]);
+  });
+
+  it('interrupted before any mailbox finished: every one is an error', () => {
+    const doc = parse(renderJunit(run([], ['a@contoso.com'])));
+    expect(doc.attributes).toMatchObject({ tests: '1', failures: '0', errors: '1' });
+    expect(all(doc, 'testcase')[0]!.attributes.name).toBe('a@contoso.com');
+  });
+});
