@@ -1,43 +1,19 @@
 // JUnit stays well-formed XML 1.0 whatever the server sends, read back with a conforming parser
 // (saxes refuses every character XML 1.0 forbids), and an interrupted run never reads as green.
-import { SaxesParser } from 'saxes';
 import { describe, expect, it } from 'vitest';
 import { printable, printableLines } from '../../src/printable.js';
 import { NOT_RUN_MESSAGE, renderJunit } from '../../src/report/junit.js';
 import type { MailboxResult, RunResult } from '../../src/result.js';
-
-interface El {
-  name: string;
-  attributes: Record<string, string>;
-  text: string;
-  children: El[];
-}
+import { elements, parseXml, type XmlElement } from '../support/xml.js';
 
 /** Parses the bytes a file would hold (UTF-8), failing on anything not well-formed. */
-function parse(xml: string): El {
-  const parser = new SaxesParser();
-  const root: El = { name: '#document', attributes: {}, text: '', children: [] };
-  const stack: El[] = [root];
-  let error: Error | undefined;
-  parser.on('error', (e) => {
-    error ??= e;
-  });
-  parser.on('opentag', (tag) => {
-    const el: El = { name: tag.name, attributes: tag.attributes as Record<string, string>, text: '', children: [] };
-    stack.at(-1)!.children.push(el);
-    stack.push(el);
-  });
-  parser.on('closetag', () => void stack.pop());
-  parser.on('text', (t) => void (stack.at(-1)!.text += t));
-  parser.write(Buffer.from(xml, 'utf8').toString('utf8')).close();
-  if (error) throw error;
-  return root.children[0]!;
-}
+const parse = (xml: string): El => parseXml(Buffer.from(xml, 'utf8').toString('utf8'));
+type El = XmlElement;
 
-const all = (el: El, name: string): El[] => [...(el.name === name ? [el] : []), ...el.children.flatMap((c) => all(c, name))];
+const all = elements;
 
 /** Every character XML 1.0 forbids, the ones it discourages (C1), bidi, CR, tabs and newlines, markup. */
-const NASTY = `\x00\x01\x08\x0b\x0c\x1b[31m\x1f\x7f\x85\x9b\ufffe\uffff\ud800\udfff\u202e\t\r\n& < > " ' ]]> <![CDATA[ x ]]> &amp; &#0;`;
+const NASTY = `\x00\x01\x08\x0b\x0c\x1b[31m\x1f\x7f\x85\x9b\ufffe\uffff\udfffx\ud800\u202e\t\r\n& < > " ' ]]> <![CDATA[ x ]]> &amp; &#0;`;
 
 function mailbox(over: Partial<MailboxResult> = {}): MailboxResult {
   return {

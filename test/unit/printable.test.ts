@@ -13,7 +13,7 @@ import type { MailboxResult, RunResult } from '../../src/result.js';
 import type { TokenReport } from '../../src/token/types.js';
 
 /** ESC sequences (clear screen, retitle, OSC 8 link, 8-bit CSI), BEL, NUL, BS, CR, C1 NEL, bidi overrides, a BOM, non-characters, a lone surrogate. */
-const H = '\x1b[2J\x1b]0;owned\x07\x1b]8;;http://evil\x1b\\\x00\x08\r\x9b31m\x85\u202eRIGHT-TO-LEFT\u2066\u2069\u200f\ufeff\ufffe\uffff\ud800\t|';
+const H = '\x1b[8m\x1b[2J\x1b]0;owned\x07\x1b]8;;http://evil\x1b\\\x00\x08\r\x9b31m\x85\u202eRIGHT-TO-LEFT\u2066\u2069\u200f\ufeff\ufffe\uffff\ud800\t|';
 const HL = `${H}\nsecond line ${H}\r\nthird line`;
 
 /** The terminal sees: SGR colour codes (chalk's) are allowed, and \n; nothing else below U+0020, nor C1, nor bidi. */
@@ -26,6 +26,8 @@ function assertSafe(out: string, shown = ['\\x1b[2J', '\\u202e']): void {
   expect(bad, bad ? `U+${bad[0].charCodeAt(0).toString(16)} at …${JSON.stringify(bare.slice(Math.max(0, bad.index - 30), bad.index + 10))}` : '').toBeNull();
   // Shown, not dropped: the evidence is still there to read.
   for (const s of shown) expect(bare).toContain(s);
+  // SGR 8 (concealed text) is a colour code the renderer never writes: only the hostile text has it.
+  expect(out).not.toContain('\x1b[8m');
 }
 
 describe('printable', () => {
