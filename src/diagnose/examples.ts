@@ -38,6 +38,7 @@ const EXAMPLES: Record<string, () => DiagnosisContext> = {
   'token-timeout': () => context(badToken({ kind: 'timeout', message: 'POST login.microsoftonline.com: timed out after 15 s' })),
   'token-network': () => context(badToken({ kind: 'network', message: 'POST login.microsoftonline.com: socket hang up' })),
   'token-empty': () => context(badToken({ kind: 'empty-token', message: 'the token endpoint answered without an access token' })),
+  'token-server-misbehaved': () => context(badToken({ kind: 'misbehaved', message: 'POST login.microsoftonline.com: the reply is larger than 1 MiB: the token endpoint misbehaved, reading stopped' })),
   'token-client-error': () => context(badToken({ kind: 'client', message: 'the request could not be made' })),
   'token-wrong-audience': () => context(goodToken({ aud: 'https://graph.microsoft.com', roles: [] })),
   'token-delegated': () => context(goodToken({ scp: 'IMAP.AccessAsUser.All', roles: undefined })),

@@ -173,7 +173,16 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
   });
   try {
     const result = await Promise.race([acquire(), deadline]);
-    const token = result?.accessToken ?? '';
+    const raw: unknown = result?.accessToken;
+    // MSAL passes the reply's access_token through as it came: a number or an object is no token.
+    if (raw !== undefined && raw !== null && typeof raw !== 'string') {
+      return fail({
+        kind: 'misbehaved',
+        message: `the token endpoint answered${lastStatus ? ` HTTP ${lastStatus}` : ''} with an access_token that is ${Array.isArray(raw) ? 'an array' : typeof raw === 'object' ? 'an object' : `a ${typeof raw}`}, not a string`,
+        httpStatus: lastStatus,
+      });
+    }
+    const token = raw ?? '';
     if (!token) {
       return fail({
         kind: 'empty-token',

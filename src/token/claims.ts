@@ -71,6 +71,8 @@ export function summariseClaims(payload: Record<string, unknown>): TokenClaims {
  */
 export function normaliseAccessToken(raw: string, opts: { opaque?: boolean } = {}): string {
   let text = raw.trim();
+  // JSON that is not an object (an array, a quoted string) is no token and no token reply either.
+  if (/^[["]/.test(text)) throw new Error(`is JSON ${text.startsWith('[') ? 'array' : 'string'}: expected the token, "Bearer <token>" or the token endpoint's JSON reply`);
   if (text.startsWith('{')) {
     let json: unknown;
     try {
@@ -79,6 +81,8 @@ export function normaliseAccessToken(raw: string, opts: { opaque?: boolean } = {
       throw new Error('looks like JSON but does not parse: expected the token, "Bearer <token>" or the token endpoint\'s JSON reply');
     }
     const token = (json as { access_token?: unknown } | null)?.access_token;
+    // A number or an object there is refused (and never turned into text that would pass as a token).
+    if (token !== undefined && token !== null && typeof token !== 'string') throw new Error(`is JSON whose "access_token" is ${Array.isArray(token) ? 'an array' : typeof token === 'object' ? 'an object' : `a ${typeof token}`}, not a string`);
     if (typeof token !== 'string') throw new Error('is JSON without an "access_token" string');
     text = token.trim();
   }

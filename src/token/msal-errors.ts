@@ -1,6 +1,6 @@
 // MSAL errors → TokenError. MSAL packs Entra's reply into one string:
 //   "Error(s): 7000215 - Timestamp: … - Description: AADSTS7000215: … - Correlation ID: … - Trace ID: …"
-import { TIMEOUT_MARK } from './network-client.js';
+import { OVERSIZED_MARK, TIMEOUT_MARK } from './network-client.js';
 import type { TokenError } from './types.js';
 
 interface MsalLikeError {
@@ -72,7 +72,7 @@ export function toTokenError(err: unknown, extra: ErrorExtras = {}): TokenError 
   if (code === 'network_error' || code === 'endpoints_resolution_error') {
     // MSAL swaps in its own message; the network client's reason is the one worth showing.
     const reason = extra.networkError ?? text;
-    return { kind: reason.includes(TIMEOUT_MARK) ? 'timeout' : 'network', message: reason || code };
+    return { kind: reason.includes(TIMEOUT_MARK) ? 'timeout' : reason.includes(OVERSIZED_MARK) ? 'misbehaved' : 'network', message: reason || code };
   }
   const aadstsFromText = /AADSTS(\d+)/.exec(text)?.[1];
   const errorNo = e.errorNo !== undefined && e.errorNo !== '' ? Number(e.errorNo) : undefined;

@@ -38,6 +38,15 @@ export interface NetworkClientOptions {
 /** Thrown (as MSAL's network_error) when a request misses its deadline. */
 export const TIMEOUT_MARK = 'timed out after';
 
+/**
+ * The most of a reply body that is read. A token reply is a few kilobytes (an access token, maybe
+ * ID and refresh tokens); an endless body would otherwise grow until the process dies.
+ */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+/** Thrown (as MSAL's network_error) when a reply is larger than MAX_REPLY_BYTES. */
+export const OVERSIZED_MARK = 'reply is larger than';
+const oversized = () => new Error(`the ${OVERSIZED_MARK} ${MAX_REPLY_BYTES / 1024 / 1024} MiB: the token endpoint misbehaved, reading stopped`);
+
 export function createNetworkClient(opts: NetworkClientOptions): INetworkModule {
   const secureContext = trustContext(opts.caPem);
   const send = <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> => {
@@ -86,7 +95,14 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
       });
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let size = 0;
+        // A declared length over the cap is refused before a byte is read, an undeclared one as it grows.
+        if (Number(res.headers['content-length']) > MAX_REPLY_BYTES) return void req.destroy(oversized());
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_REPLY_BYTES) req.destroy(oversized());
+          else chunks.push(c);
+        });
         res.on('error', (err) => req.destroy(err));
         res.on('end', () => {
           clearTimeout(deadline);

@@ -3,8 +3,12 @@ import type { TokenClaims } from './claims.js';
 import type { ProxyFailure } from '../net/proxy.js';
 
 export interface TokenError {
-  /** server: the token endpoint answered with an error; network/timeout: it could not be reached. */
-  kind: 'server' | 'network' | 'timeout' | 'empty-token' | 'client';
+  /**
+   * server: the token endpoint answered with an error; network/timeout: it could not be reached;
+   * misbehaved: it answered with something no token endpoint sends (a reply over the size cap, an
+   * access_token that is not a string).
+   */
+  kind: 'server' | 'network' | 'timeout' | 'empty-token' | 'client' | 'misbehaved';
   /** One line, secrets already absent. */
   message: string;
   /** The OAuth error, e.g. invalid_client. */

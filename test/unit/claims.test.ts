@@ -135,7 +135,13 @@ describe('normaliseAccessToken', () => {
     ['only the word Bearer', 'Bearer \n', /^is not a JWT/],
     ['an opaque token', 'ya29.a0AfB_byC-opaque', /^is not a JWT/],
     ['JSON without access_token', '{"error":"invalid_client"}', /^is JSON without an "access_token" string$/],
-    ['JSON with a numeric access_token', '{"access_token":5}', /^is JSON without an "access_token" string$/],
+    ['JSON with a numeric access_token', '{"access_token":5}', /^is JSON whose "access_token" is a number, not a string$/],
+    ['JSON with a huge numeric access_token', '{"access_token":12345678901234567890}', /^is JSON whose "access_token" is a number, not a string$/],
+    ['JSON with an object access_token', '{"access_token":{"value":"eyJ.x.y"}}', /^is JSON whose "access_token" is an object, not a string$/],
+    ['JSON with an array access_token', '{"access_token":["eyJ.x.y"]}', /^is JSON whose "access_token" is an array, not a string$/],
+    ['JSON with a boolean access_token', '{"access_token":true}', /^is JSON whose "access_token" is a boolean, not a string$/],
+    ['a JSON array', '["eyJhbGciOiJub25lIn0.e30."]', /^is JSON array/],
+    ['a JSON string', '"eyJhbGciOiJub25lIn0.e30."', /^is JSON string/],
     ['broken JSON', '{"access_token":', /^looks like JSON but does not parse/],
     ['two tokens on two lines', `${TOKEN}\n${TOKEN}`, /^contains spaces, line breaks or control characters/],
   ])('%s → a reason', (_name, raw, reason) => {
@@ -147,5 +153,9 @@ describe('normaliseAccessToken', () => {
     expect(normaliseAccessToken('{"access_token":"ya29.x","expires_in":3599}', { opaque: true })).toBe('ya29.x');
     expect(() => normaliseAccessToken('two\nlines', { opaque: true })).toThrow(/^contains spaces/);
     expect(() => normaliseAccessToken('  ', { opaque: true })).toThrow(/^is empty$/);
+    // Opaque tokens are taken as they are, but a number or an object in the JSON reply never is.
+    expect(() => normaliseAccessToken('{"access_token":12345}', { opaque: true })).toThrow(/is a number, not a string/);
+    expect(() => normaliseAccessToken('{"access_token":{}}', { opaque: true })).toThrow(/is an object, not a string/);
+    expect(() => normaliseAccessToken('[1,2]', { opaque: true })).toThrow(/^is JSON array/);
   });
 });

@@ -400,6 +400,8 @@ const TOKEN_TRANSPORT_CASES: Case[] = [
   { name: 'token endpoint unreachable', ctx: ctx({ token: tokenError({ kind: 'network', message: 'POST login.microsoftonline.com: socket hang up' }) }), id: 'token-network', cause: ['socket hang up'], fix: ['--ca-file'] },
   { name: 'token endpoint answered without a token', ctx: ctx({ token: tokenError({ kind: 'empty-token', message: 'the token endpoint answered HTTP 200 without an access token' }) }), id: 'token-empty', fix: ['--authority-host'] },
   { name: 'the request could not be made', ctx: ctx({ token: tokenError({ kind: 'client', message: 'invalid key' }) }), id: 'token-client-error', cause: ['invalid key'], fix: ['--debug'] },
+  { name: 'an endless reply body, cut at the cap', ctx: ctx({ token: tokenError({ kind: 'misbehaved', message: 'POST login.microsoftonline.com: the reply is larger than 1 MiB: the token endpoint misbehaved, reading stopped' }) }), id: 'token-server-misbehaved', summary: ['misbehaved'], cause: ['larger than 1 MiB'], fix: ['--authority-host'] },
+  { name: 'a numeric access_token', ctx: ctx({ token: tokenError({ kind: 'misbehaved', message: 'the token endpoint answered HTTP 200 with an access_token that is a number, not a string' }) }), id: 'token-server-misbehaved', cause: ['a number, not a string'] },
 ];
 
 // --auth-mode generic: any IMAP server, a ready (often opaque) token: no Exchange or Entra findings.
@@ -604,6 +606,7 @@ describe('with a token error', () => {
     ['timeout', 'token-timeout', /--timeout|proxy|firewall/],
     ['empty-token', 'token-empty', /--authority-host/],
     ['client', 'token-client-error', /--debug|credential/],
+    ['misbehaved', 'token-server-misbehaved', /--authority-host/],
   ] as const)('%s error → %s only', (kind, id, fix) => {
     const c = ctx({ token: { ...tokenError({ kind, message: `${kind} went wrong` }), claims: claims({ roles: [] }) }, probe: failingProbe });
     const ds = diagnose(c);
