@@ -265,8 +265,11 @@ export async function probeMailbox(
     await client.connect();
   } catch (err) {
     fail(err);
-    if (isTlsVerifyError(evidence.errorCode) && !target.starttls && !target.proxy) {
-      evidence.tlsFailure = { code: evidence.errorCode!, peer: await fetchPeerCertificate(address.host, address.port, servername, target.timeoutMs) };
+    if (isTlsVerifyError(evidence.errorCode)) {
+      // The certificate is fetched again over a direct TLS connection: not possible after STARTTLS
+      // or through a proxy, where the finding names the failure without the certificate.
+      const direct = !target.starttls && !target.proxy;
+      evidence.tlsFailure = { code: evidence.errorCode!, peer: direct ? await fetchPeerCertificate(address.host, address.port, servername, target.timeoutMs) : undefined };
     }
     return finish();
   }
