@@ -1,6 +1,7 @@
 // Runs the built CLI as a user would: a child process, a clean environment, a deadline.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { describeFindings, scanForSecrets } from './secret-scan.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/imap-oauth.js', import.meta.url));
 
@@ -42,38 +43,11 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
   });
 }
 
-/** Every encoding in which a secret could leak (the forms the redactor promises to hide). */
-export function leakForms(secret: string): string[] {
-  const b = Buffer.from(secret);
-  const form = new URLSearchParams({ v: secret }).toString().slice(2);
-  const forms = [secret, b.toString('base64'), b.toString('base64url'), encodeURIComponent(secret), form, JSON.stringify(secret).slice(1, -1)];
-  // Inside a larger base64 payload the secret sits at one of three alignments.
-  for (const shift of [1, 2]) {
-    const enc = Buffer.concat([Buffer.alloc(shift), b]).toString('base64');
-    forms.push(enc.slice(Math.ceil((shift * 8) / 6), Math.floor(((shift + b.length) * 8) / 6)));
-  }
-  return [...new Set(forms)].filter((s) => s.length >= 8);
-}
-
-/** Length of the shortest fragment of a secret that counts as a leak. */
-export const LEAK_FRAGMENT = 16;
-
 /**
- * Returns a description of the first leak found in any output — a whole form of a secret or any
- * LEAK_FRAGMENT-character fragment of one — or null. Never returns the secret itself.
+ * A description of the first leak found in any output — a whole form of a secret or any
+ * 16-character fragment of one (test/support/secret-scan.ts) — or null. Never the secret itself.
  */
 export function findLeak(outputs: string[], secrets: string[]): string | null {
-  for (const secret of secrets) {
-    for (const form of leakForms(secret)) {
-      const pieces = form.length <= LEAK_FRAGMENT ? [form] : Array.from({ length: form.length - LEAK_FRAGMENT + 1 }, (_, i) => form.slice(i, i + LEAK_FRAGMENT));
-      const seen = new Set<string>();
-      for (const piece of pieces) {
-        if (seen.has(piece)) continue;
-        seen.add(piece);
-        const at = outputs.findIndex((out) => out.includes(piece));
-        if (at >= 0) return `output ${at} holds ${form === secret ? 'the secret' : 'an encoding of a secret'}${piece === form ? '' : ` (a ${LEAK_FRAGMENT}-character fragment at ${form.indexOf(piece)})`}: ${piece.slice(0, 4)}…`;
-      }
-    }
-  }
-  return null;
+  const first = scanForSecrets(outputs, secrets)[0];
+  return first ? describeFindings([first], outputs.map((_, i) => `output ${i}`)) : null;
 }
