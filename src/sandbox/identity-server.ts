@@ -90,6 +90,8 @@ export interface IdentityServer {
   approveDeviceCode(userCode: string, user: SandboxUser): void;
   /** The user enters the code and then declines ("No, cancel sign-in"). Throws for an unknown code. */
   declineDeviceCode(userCode: string): void;
+  /** The code's lifetime ends now, as if nobody had signed in in time (deterministic, unlike a short expires_in). */
+  expireDeviceCode(userCode: string): void;
   /** Every device code issued so far, oldest first. */
   deviceCodes(): { userCode: string; state: DeviceCodeState }[];
   /** Every refresh token issued so far (device code and refresh grants), oldest first. */
@@ -1194,6 +1196,9 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     issuedAuthorizationCodes,
     declineDeviceCode(userCode) {
       findUserCode(userCode).state = 'declined';
+    },
+    expireDeviceCode(userCode) {
+      findUserCode(userCode).expiresAt = 0;
     },
     issuedRefreshTokens,
     revokeRefreshTokens() {
