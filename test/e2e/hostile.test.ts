@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../src/sandbox/jwt.js';
-import { createTestPki, type KeyAndCert } from '../../src/sandbox/pki.js';
+import { createSelfSignedCert, createTestPki, type KeyAndCert } from '../../src/sandbox/pki.js';
 import { runCli, type CliRun } from '../support/cli.js';
 import { startHostileImap, type HostileImap, type HostileImapOptions } from '../support/hostile-imap.js';
 import { startHostileToken, type HostileToken, type HostileTokenOptions } from '../support/hostile-token.js';
@@ -296,6 +296,22 @@ describe('a hostile token endpoint', () => {
       expect(doc.exitCode).toBe(3);
       expect(new URLSearchParams(t.bodies[0]).get('client_secret')).toBe(SECRET); // it was sent, and echoed
       await run(tokenArgs(t, '--verbose'), { env, json: false });
+    });
+  });
+
+  it('echoing the signed client assertion of --cert (raw, encoded, cut) → 3, nothing of it or of the private key in any output', async () => {
+    const cert = await createSelfSignedCert('CN=imap-oauth hostile');
+    const certFile = join(dir, 'client.pem');
+    writeFileSync(certFile, cert.keyPem + cert.certPem, { mode: 0o600 });
+    secrets.push(cert.keyPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''));
+    await withToken({ mode: 'echo' }, async (t) => {
+      const args = [...tokenArgs(t), '--cert', certFile];
+      const { doc } = await run(args);
+      expect(doc.exitCode).toBe(3);
+      const assertion = new URLSearchParams(t.bodies[0]).get('client_assertion');
+      expect(assertion).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/); // it was sent, and echoed
+      secrets.push(assertion!);
+      await run([...args, '--verbose'], { json: false });
     });
   });
 
