@@ -48,6 +48,8 @@ export interface CheckOptions {
   sendTest?: boolean | string;
   /** Also write a JUnit report here. */
   junit?: string;
+  /** Also write the self-contained HTML report here (as --html). */
+  html?: string;
   /** Settings from the environment (e.g. `process.env`): none unless given. */
   env?: Record<string, string | undefined>;
   /** Settings from this .env file: none unless given. */
@@ -133,6 +135,7 @@ function toFlags(o: CheckOptions): Record<string, unknown> {
     freshToken: o.freshToken,
     sendTest: o.sendTest,
     junit: o.junit,
+    html: o.html,
     dotenv: o.envFile, // the CLI's --dotenv (its old spelling --env-file warns about Node's own flag)
     json: true,
     browser: false,

@@ -16,6 +16,7 @@ import { githubAnnotation } from '../report/github.js';
 import { renderJson, toJsonResult } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
 import { credentialInfo } from '../report/credential-info.js';
+import { writeHtmlReport } from '../report/html-file.js';
 import { writeMonitoringFiles } from '../report/monitoring-files.js';
 import { renderNagios } from '../report/nagios.js';
 import { createProgress } from '../report/progress.js';
@@ -210,6 +211,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     const wallMs = Math.round(performance.now() - started);
 
     if (config.output.junitPath) writeReport(io, config.output.junitPath, renderJunit(run), '--junit', { markup: true });
+    writeHtmlReport(io, config, run, writeReport, opts.title);
     writeMonitoringFiles(io, config, run, writeReport);
     // --nagios owns stdout and the exit code (0-3); the other exit codes stand without it.
     const nagios = config.output.nagios ? renderNagios(run, { warnDays: config.output.warnDays, now: new Date() }) : undefined;

@@ -405,6 +405,7 @@ export function resolveConfig(input: ResolveInput): Config {
       jsonl,
       // Checked for writability now: a report found unwritable after the whole batch is lost.
       junitPath: typeof flags.junit === 'string' ? resolveReportPath('--junit', flags.junit, cwd) : undefined,
+      htmlPath: typeof flags.html === 'string' ? resolveReportPath('--html', flags.html, cwd) : undefined,
       nagios,
       prometheusPath: typeof flags.prometheus === 'string' ? resolveReportPath('--prometheus', flags.prometheus, cwd) : undefined,
       warnDays: optional(sources, '--warn-days', null, 'warning days', v.intInRange(0, 3650), 30),

@@ -41,6 +41,8 @@ export interface OutputOptions {
   jsonl: boolean;
   /** Write a JUnit XML report here. */
   junitPath?: string;
+  /** --html: a self-contained HTML report written here. */
+  htmlPath?: string;
   /** --nagios: plugin output on stdout, exit 0-3 (OK, WARNING, CRITICAL, UNKNOWN). */
   nagios: boolean;
   /** --prometheus: a node_exporter textfile-collector file written here. */
