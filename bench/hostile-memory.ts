@@ -14,7 +14,7 @@ import { startHostileImap, type HostileImapMode } from '../test/support/hostile-
 import { startHostileToken, type HostileTokenMode } from '../test/support/hostile-token.js';
 import { GNU_TIME, killAllChildren, rssFileIn, runChild, type ChildRun } from './proc.js';
 
-const BIN = fileURLToPath(new URL('../../bin/imap-oauth.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/imap-oauth.js', import.meta.url));
 const RUNS = Math.max(1, Math.min(20, Number(process.env.BENCH_HOSTILE_RUNS ?? 3) || 3));
 const TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
 const CLIENT_ID = '3f1b8a52-2c55-4d7a-9a3e-0c5f3e9d1b21';
@@ -51,6 +51,8 @@ async function main(): Promise<void> {
     return { name, exit: peak.timedOut ? null : peak.code, rssMb: (peak.maxRssKb ?? 0) / 1024, cpuS: Math.max(...runs.map((r) => r.cpuS ?? 0)), wallS: Math.max(...runs.map((r) => r.ms)) / 1000 };
   };
   const rows: Row[] = [await measure('node -e 0', process.execPath, ['-e', '0'])];
+  const version = await runChild(process.execPath, [BIN, '--version'], { env, cwd: dir, timeoutMs: 30_000 });
+  if (version.code !== 0) throw new Error(`${BIN} does not run (npm run build first?): ${version.stderr.trim()}`);
   const imapCases: [string, HostileImapMode, string[]][] = [
     ['clean login (echo-accept)', 'echo-accept', []],
     ['echo of the SASL string, then NO', 'echo', []],
