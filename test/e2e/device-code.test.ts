@@ -1,6 +1,6 @@
 // --flow device-code end to end: the code is shown on stderr, the "user" approves it in the stand-in,
 // and the delegated token opens the signed-in user's mailbox on the Exchange-like server.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 /** Runs the CLI; `onCode` gets the user code (or the interactive sign-in URL) as soon as it is printed. */
-function run(extra: string[], onCode: (code: string) => void) {
+function run(extra: string[], onCode: (code: string, child: ChildProcess) => void) {
   const args = ['test', '--flow', 'device-code', '--tenant', SANDBOX.tenantId, '--client-id', SANDBOX.clientId, '--authority-host', world.identity.url,
     '--host', world.imap.host, '--port', String(world.imap.port), '--ca-file', join(dir, 'ca.pem'), '--timeout', '5', ...extra];
   const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH }, cwd: dir });
@@ -37,7 +37,7 @@ function run(extra: string[], onCode: (code: string) => void) {
     const code = /enter the code ([A-Z0-9-]+)/.exec(stderr)?.[1] ?? /^(https:\/\/\S+\/authorize\?\S+)$/m.exec(stderr)?.[1];
     if (code && !seen) {
       seen = true;
-      onCode(code);
+      onCode(code, child);
     }
   });
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
@@ -84,6 +84,14 @@ describe('--flow device-code', () => {
     expect(doc.token.error).toMatchObject({ kind: 'server', aadsts: 70020 });
     expect(doc.results[0].diagnosis[0].id).toBe('aadsts-device-code-expired');
     expect(world.identity.deviceCodes().at(-1)).toEqual(expect.objectContaining({ state: 'expired' }));
+  });
+
+  it('Ctrl-C while the code is pending (it would live 15 minutes) ends the run at once: exit 130, no token', async () => {
+    const r = await run(['--json'], (_code, child) => child.kill('SIGINT'));
+    outputs.push(r.stdout, r.stderr);
+    expect(r.code, r.stdout + r.stderr).toBe(130);
+    expect(r.stderr).toContain('interrupted (SIGINT)');
+    expect(world.identity.deviceCodes().at(-1)).toEqual(expect.objectContaining({ state: 'pending' }));
   });
 
   it('--token-cache keeps the sign-in: --flow refresh-token reuses it, --fresh-token redeems the refresh token, logout forgets it', async () => {
