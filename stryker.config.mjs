@@ -9,6 +9,7 @@ export default {
     'src/redact.ts',
     'src/sasl.ts',
     'src/result.ts',
+    'src/exit-codes.ts',
     'src/batch/retry.ts',
     'src/batch/pool.ts',
     'src/report/junit.ts',
