@@ -8,11 +8,16 @@ import { Redactor } from './redact.js';
 import { createIo } from './io.js';
 import { looksLikeSecret } from './secret-shape.js';
 import { printable, printableLines } from './printable.js';
+import { examplesText } from './help-examples.js';
+import { CLOUD_NAMES } from './config/clouds.js';
+import { ENV } from './config/sources.js';
+import { AUTH_MODES, FLOWS } from './config/validate.js';
+import { PROTOCOLS } from './probe/dispatch.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 const NAGIOS_EXIT_HELP = '  With --nagios: 0 OK, 1 WARNING (certificate expiring within --warn-days), 2 CRITICAL (a check failed, DNS and timeouts included, or the certificate expired), 3 UNKNOWN (usage or internal error, interrupted)';
-const MAIN_HELP_AFTER = `\nExit codes:\n${exitCodeHelpText()}\n${NAGIOS_EXIT_HELP}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`;
+const MAIN_HELP_AFTER = `${examplesText('')}\nExit codes:\n${exitCodeHelpText()}\n${NAGIOS_EXIT_HELP}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`;
 
 /** The top-level --help text, written to dist/help.txt at build time for the launcher's fast path. */
 export function mainHelpText(): string {
@@ -25,57 +30,90 @@ const NAGIOS_UNKNOWN = 3;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/**
+ * Help groups (commander's optionsGroup): each add…Options function opens its group, so an option
+ * added on one line inside it is listed under that heading. Values of enumerated options are listed
+ * with choices(), not commander's .choices(): config/validate.ts checks them and suggests a near
+ * miss ("did you mean interactive?"), which commander's own error would not.
+ */
+export const HELP_GROUPS = { credential: 'Credential:', connection: 'Connection:', batch: 'Batch:', output: 'Output:', other: 'Other:' } as const;
+
+/** "(choices: a, b, c; default: a)" for a description. */
+export const choices = (names: readonly string[], fallback?: string) => `(choices: ${names.join(', ')}${fallback ? `; default: ${fallback}` : ''})`;
+/** "[env NAME]": the variable config resolution reads for the option (flag > environment > .env). */
+const env = (...names: string[]) => `[env ${names.join('; ')}]`;
+const MECHANISMS = ['xoauth2', 'oauthbearer'] as const;
+
+function addCredentialOptions(cmd: Command): Command {
+  return cmd
+    .optionsGroup(HELP_GROUPS.credential)
+    .option('--tenant <id>', `tenant GUID or verified domain ${env(ENV.tenant)}`)
+    .option('--client-id <guid>', `application (client) ID ${env(ENV.clientId)}`)
+    .option('--client-secret-file <path|->', `read the client secret from a file or stdin ${env(ENV.secretFile, `or the value in ${ENV.secret}`)}`)
+    .addOption(new Option('--client-secret <value>').hideHelp())
+    .option('--cert <path>', `PEM (or .pfx/.p12) with the private key and the certificate (recommended) ${env(ENV.cert)}`)
+    .option('--send-x5c', 'send the certificate in the assertion (x5c), for subject name / issuer authentication')
+    .option('--cert-passphrase-file <path|->', `passphrase of an encrypted key ${env(ENV.certPassphraseFile, `or the value in ${ENV.certPassphrase}`)}`)
+    .option('--access-token-file <path|->', `use a ready access token; skips the token request ${env(ENV.tokenFile)}`)
+    .option('--flow <name>', `how the token is got: client-credentials (app-only), device-code or interactive (a user signs in; --user defaults to that user), refresh-token (reuse that sign-in from --token-cache) ${choices(FLOWS, 'client-credentials')}`)
+    .option('--no-browser', 'interactive flow: print the sign-in URL instead of opening a browser')
+    .option('--auth-mode <mode>', `entra: Microsoft 365; generic: a ready token (--access-token-file, JWT or opaque) for any IMAP server, e.g. Gmail ${choices(AUTH_MODES, 'entra')} ${env(ENV.authMode)}`)
+    .option('--cloud <name>', `global, usgov (GCC High), usgov-dod or china (21Vianet): sets authority host, IMAP host and scope ${choices(CLOUD_NAMES, 'global')} ${env(ENV.cloud)}`)
+    .option('--authority-host <url>', `identity platform ${env(ENV.authorityHost)} (default: the cloud's, https://login.microsoftonline.com)`)
+    .option('--scope <scope>', `token scope ${env(ENV.scope)} (default: the cloud's, https://outlook.office365.com/.default)`)
+    .option('--token-cache <path>', `keep the token in this file (mode 0600) for later runs ${env(ENV.tokenCache)}`)
+    .option('--fresh-token', 'ignore a cached token');
+}
+
 function addConnectionOptions(cmd: Command): Command {
   return cmd
-    .option('--user <upn>', 'mailbox to open (repeatable) [env IMAP_OAUTH_USER]', collect)
-    .option('--users-file <path|->', 'mailboxes to open, one a line (# comments), or a CSV with a user/mail/upn column')
-    .option('--concurrency <n>', 'mailboxes probed at once (default: 8, at most 64)')
-    .option('--retries <n>', 'retry transient failures (resets, throttling) up to n times (default: 0)')
-    .option('--token-cache <path>', 'keep the token in this file (mode 0600) for later runs')
-    .option('--fresh-token', 'ignore a cached token')
-    .option('--tenant <id>', 'tenant GUID or verified domain [env IMAP_OAUTH_TENANT_ID]')
-    .option('--client-id <guid>', 'application (client) ID [env IMAP_OAUTH_CLIENT_ID]')
-    .option('--client-secret-file <path|->', 'read the client secret from a file or stdin [env IMAP_OAUTH_CLIENT_SECRET_FILE; or the value in IMAP_OAUTH_CLIENT_SECRET]')
-    .addOption(new Option('--client-secret <value>').hideHelp())
-    .option('--cert <path>', 'PEM with the private key and the certificate (recommended) [env IMAP_OAUTH_CERT_PATH]')
-    .option('--send-x5c', 'send the certificate in the assertion (x5c), for subject name / issuer authentication')
-    .option('--cert-passphrase-file <path|->', 'passphrase of an encrypted key [env IMAP_OAUTH_CERT_PASSPHRASE_FILE; or the value in IMAP_OAUTH_CERT_PASSPHRASE]')
-    .option('--flow <name>', 'client-credentials (app-only, default), device-code or interactive (a user signs in; --user defaults to that user), refresh-token (reuse that sign-in from --token-cache)')
-    .option('--no-browser', 'interactive flow: print the sign-in URL instead of opening a browser')
-    .option('--access-token-file <path|->', 'use a ready access token; skips the token request [env IMAP_OAUTH_ACCESS_TOKEN_FILE]')
-    .option('--auth-mode <mode>', 'entra (Microsoft 365, default) or generic: a ready token (--access-token-file, JWT or opaque) for any IMAP server, e.g. Gmail [env IMAP_OAUTH_AUTH_MODE]')
-    .option('--cloud <name>', 'global, usgov (GCC High), usgov-dod or china (21Vianet): sets authority host, IMAP host and scope [env IMAP_OAUTH_CLOUD] (default: global)')
-    .option('--authority-host <url>', "identity platform [env IMAP_OAUTH_AUTHORITY_HOST] (default: the cloud's, https://login.microsoftonline.com)")
-    .option('--scope <scope>', "token scope [env IMAP_OAUTH_SCOPE] (default: the cloud's, https://outlook.office365.com/.default)")
-    .option('--protocol <list>', 'imap, pop, smtp: the protocols to check, comma-separated or repeated; one token serves all [env IMAP_OAUTH_PROTOCOL] (default: imap)', collect)
-    .option('--host <host>', "mail server for every protocol [env IMAP_OAUTH_HOST] (default: the cloud's: outlook.office365.com for IMAP and POP, smtp.office365.com for SMTP)")
-    .option('--port <n>', 'port, when one protocol is checked [env IMAP_OAUTH_PORT] (default: IMAP 993, POP 995 with implicit TLS; SMTP 587 with STARTTLS)')
+    .optionsGroup(HELP_GROUPS.connection)
+    .option('--user <upn>', `mailbox to open (repeatable) ${env(ENV.user)}`, collect)
+    .option('--protocol <list>', `the protocols to check, comma-separated or repeated; one token serves all ${choices(PROTOCOLS, 'imap')} ${env(ENV.protocol)}`, collect)
+    .option('--host <host>', `mail server for every protocol ${env(ENV.host)} (default: the cloud's: outlook.office365.com for IMAP and POP, smtp.office365.com for SMTP)`)
+    .option('--port <n>', `port, when one protocol is checked ${env(ENV.port)} (default: IMAP 993, POP 995 with implicit TLS; SMTP 587 with STARTTLS)`)
     .option('--send-test [rcpt]', 'SMTP: send one short test message to RCPT (default: the mailbox itself); without it no message is ever sent')
     .option('--folder <name>', 'folder to open read-only (default: INBOX)')
-    .option('--mech <name>', 'SASL mechanism: xoauth2 (Exchange Online) or oauthbearer (RFC 7628) (default: xoauth2)')
-    .option('--timeout <seconds>', 'deadline for each network step (default: 15)')
+    .option('--mech <name>', `SASL mechanism: xoauth2 (Exchange Online) or oauthbearer (RFC 7628) ${choices(MECHANISMS, 'xoauth2')}`)
+    .option('--timeout <seconds>', `deadline for each network step ${env(ENV.timeout)} (default: 15)`)
     .option('--starttls', 'plain IMAP upgraded with STARTTLS (default port 143) instead of implicit TLS')
-    .option('--ca-file <path>', "trust this CA (PEM) too, for IMAP and the token endpoint: added to Node's roots (its bundled Mozilla list, not the operating system's) and NODE_EXTRA_CA_CERTS; for the OS store run with NODE_OPTIONS=--use-openssl-ca (Linux), or --use-system-ca on Node 22+")
+    .option('--ca-file <path>', `trust this CA (PEM) too, for the mail servers and the token endpoint: added to Node's roots (its bundled Mozilla list, not the operating system's) and NODE_EXTRA_CA_CERTS; for the OS store run with NODE_OPTIONS=--use-openssl-ca (Linux), or --use-system-ca on Node 22+ ${env(ENV.caFile)}`)
     .option('--connect-to <rule>', 'HOST:PORT:ADDR:PORT2: connect to ADDR:PORT2 instead of HOST:PORT, TLS still verifying HOST (as curl; repeatable)', collect)
-    .option('--proxy <url>', 'proxy for the token endpoint and the mail connection: http://[user:password@]host:port (CONNECT) or socks5://host:port [env IMAP_OAUTH_PROXY; otherwise HTTPS_PROXY for the token endpoint, ALL_PROXY for mail; NO_PROXY exempts hosts]')
-    .option('--insecure', 'do not verify the IMAP server certificate (lab use only)')
-    .option('--dotenv <path>', 'read settings from this .env file instead of ./.env')
-    // The old spelling: Node itself reads `--env-file` in any argv and exits 9 when the file is missing.
-    .addOption(new Option('--env-file <path>').hideHelp());
+    .option('--proxy <url>', `proxy for the token endpoint and every mail connection (IMAP, POP, SMTP): http://[user:password@]host:port (CONNECT) or socks5://host:port ${env(ENV.proxy, 'otherwise HTTPS_PROXY for the token endpoint, ALL_PROXY for mail; NO_PROXY exempts hosts')}`)
+    .option('--insecure', 'do not verify the mail server certificate (lab use only)');
+}
+
+function addBatchOptions(cmd: Command): Command {
+  return cmd
+    .optionsGroup(HELP_GROUPS.batch)
+    .option('--users-file <path|->', 'mailboxes to open, one a line (# comments), or a CSV with a user/mail/upn column')
+    .option('--concurrency <n>', `mailboxes probed at once ${env(ENV.concurrency)} (default: 8, at most 64)`)
+    .option('--retries <n>', 'retry transient failures (resets, throttling) up to n times (default: 0)');
 }
 
 function addOutputOptions(cmd: Command): Command {
   return cmd
+    .optionsGroup(HELP_GROUPS.output)
     .option('--json', 'print one JSON document on stdout')
     .option('--jsonl', 'print one JSON line per mailbox as it finishes, then a summary line')
     .option('--junit <path>', 'write a JUnit XML report (one testcase per mailbox)')
-    .option('--html <path>', 'write a self-contained HTML report for people: summary, causes with their fix, every check\'s stages and transcript')
     .option('--nagios', 'Nagios/Icinga plugin output on stdout; the exit code is then 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
     .option('--warn-days <n>', 'warn when the certificate credential expires within n days (default: 30)')
     .option('--prometheus <path>', 'write a node_exporter textfile-collector file (atomically)')
     .option('--verbose', 'show everything: settings, full transcript, TLS details')
-    .option('--no-color', 'no colours (also NO_COLOR)')
-    .option('--debug', 'print stack traces of internal errors');
+    .option('--no-color', 'no colours (also NO_COLOR)');
+}
+
+/** The last group: settings files, diagnostics of the tool itself, help. */
+function addOtherOptions(cmd: Command, dotenv = true): Command {
+  cmd.optionsGroup(HELP_GROUPS.other);
+  if (dotenv) {
+    cmd
+      .option('--dotenv <path>', 'read settings from this .env file instead of ./.env (flags win over the environment, which wins over the file)')
+      // The old spelling: Node itself reads `--env-file` in any argv and exits 9 when the file is missing.
+      .addOption(new Option('--env-file <path>').hideHelp());
+  }
+  return cmd.option('--debug', 'print stack traces of internal errors').helpOption('-h, --help', 'display help for command');
 }
 
 export function buildProgram(run: (action: () => Promise<number>) => Promise<void>, output: OutputConfiguration): Command {
@@ -87,14 +125,12 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .configureOutput(output)
     .addHelpText('after', MAIN_HELP_AFTER);
 
-  addOutputOptions(
-    addConnectionOptions(
-      program
-        .command('test')
-        .description("get a token (app-only by default, a user's sign-in, or a ready one) and open the mailbox over IMAP, stage by stage")
-        .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}\n${NAGIOS_EXIT_HELP}`),
-    ),
-  ).action((opts: Record<string, unknown>) =>
+  const test = program
+    .command('test')
+    .description("get a token (app-only by default, a user's sign-in, or a ready one) and open the mailbox over IMAP, POP or SMTP, stage by stage")
+    .addHelpText('after', `\nExit codes:\n${exitCodeHelpText()}\n${NAGIOS_EXIT_HELP}`);
+  // The groups in the order --help lists them.
+  addOtherOptions(addOutputOptions(addBatchOptions(addConnectionOptions(addCredentialOptions(test))))).action((opts: Record<string, unknown>) =>
     run(async () => {
       if (typeof opts.clientSecret === 'string') redactor.add(opts.clientSecret);
       if (opts.clientSecret !== undefined) {
@@ -107,14 +143,14 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     }),
   );
 
-  addOutputOptions(
-    program
-      .command('demo')
-      .description('run the whole check against a built-in local sandbox (no Microsoft account needed)')
-      .option('--scenario <name>', 'reproduce a Microsoft-side failure (see --list)')
-      .option('--protocol <list>', 'imap, pop, smtp: the protocols to check against the sandbox (default: imap, or the scenario\'s)', collect)
-      .option('--list', 'list the scenarios'),
-  ).action((opts: Record<string, unknown>) =>
+  const demo = program
+    .command('demo')
+    .description('run the whole check against a built-in local sandbox (no Microsoft account needed)')
+    .optionsGroup('Sandbox:')
+    .option('--scenario <name>', 'reproduce a Microsoft-side failure (see --list)')
+    .option('--protocol <list>', `the protocols to check against the sandbox ${choices(PROTOCOLS, "imap, or the scenario's")}`, collect)
+    .option('--list', 'list the scenarios');
+  addOtherOptions(addOutputOptions(demo), false).action((opts: Record<string, unknown>) =>
     run(async () => {
       const { runDemo } = await import('./commands/demo.js');
       return runDemo(opts, redactor, createIo(redactor));
@@ -142,8 +178,8 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .option('--tenant <id>', 'tenant GUID or verified domain')
     .option('--service-id <guid>', "the Enterprise application's object ID (looked up when omitted)")
     .option('--mailbox <upn>', 'mailbox the app may read (repeatable)', collect)
-    .option('--cloud <name>', 'global (default), usgov (GCC High), usgov-dod or china (21Vianet)')
-    .option('--protocol <list>', 'imap, pop, smtp: what the app will use (default: imap); each adds its permission and mailbox setting', collect)
+    .option('--cloud <name>', `global, usgov (GCC High), usgov-dod or china (21Vianet) ${choices(CLOUD_NAMES, 'global')}`)
+    .option('--protocol <list>', `what the app will use, comma-separated or repeated; each adds its permission and mailbox setting ${choices(PROTOCOLS, 'imap')}`, collect)
     .action((opts: Record<string, unknown>) =>
       run(async () => {
         const { runSetup } = await import('./commands/setup.js');
@@ -153,11 +189,14 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
   program
     .command('logout')
     .description('delete the token cache file (access and refresh tokens) a --token-cache run left')
-    .option('--token-cache <path>', 'the token cache file')
+    .option('--token-cache <path>', `the token cache file ${env(ENV.tokenCache)}`)
     .action((opts: Record<string, unknown>) =>
       run(async () => {
         const { runLogout } = await import('./commands/logout.js');
-        return runLogout(opts, createIo(redactor), process.cwd());
+        // The cache a run kept through IMAP_OAUTH_TOKEN_CACHE (environment, then ./.env) is the one to clear.
+        const { loadEnvFile } = await import('./config/sources.js');
+        const tokenCache = opts.tokenCache ?? (process.env[ENV.tokenCache] || loadEnvFile(undefined, process.cwd())?.vars[ENV.tokenCache] || undefined);
+        return runLogout({ ...opts, tokenCache }, createIo(redactor), process.cwd());
       }),
     );
 
@@ -196,7 +235,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .description('print the base64 SASL string for a mailbox and an access token (it carries the token: treat it as a secret)')
     .option('--user <upn>', 'mailbox the string logs in to')
     .option('--token-file <path|->', 'the access token (bare, "Bearer <token>" or the token endpoint JSON); - reads stdin')
-    .option('--mech <name>', 'xoauth2 or oauthbearer (default: xoauth2)')
+    .option('--mech <name>', `SASL mechanism ${choices(MECHANISMS, 'xoauth2')}`)
     .option('--host <host>', 'OAUTHBEARER host= field (default: outlook.office365.com)')
     .option('--port <n>', 'OAUTHBEARER port= field (default: 993)')
     .option('--show-secrets', 'also print the decoded string, token included, on stderr')
@@ -220,6 +259,12 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
         return runSaslDecode(words, opts, opts.showSecrets === true ? unredactedIo() : createIo(redactor));
       }),
     );
+  // Every command's EXAMPLES section (src/help-examples.ts), last in its --help.
+  const withExamples = (cmd: Command, path: string): void => {
+    if (path) cmd.addHelpText('after', examplesText(path));
+    for (const sub of cmd.commands) withExamples(sub, path ? `${path} ${sub.name()}` : sub.name());
+  };
+  withExamples(program, '');
   return program;
 }
 

@@ -6,7 +6,7 @@ import { normaliseAccessToken } from '../token/claims.js';
 import { decodeText, readFileBounded, readInputBytes, readInputFile, readSecret, setInputWaitMs } from './files.js';
 import { pkcs12ToPem } from '../token/pkcs12.js';
 import { parseUsersFile } from './users-file.js';
-import { LEVELS, Sources, envFileFlag, loadEnvFile, type Sourced } from './sources.js';
+import { ENV, LEVELS, Sources, envFileFlag, loadEnvFile, type Sourced } from './sources.js';
 import { resolveTokenCachePath } from '../token/cache.js';
 import { resolveReportPath } from '../safe-file.js';
 import { CREDENTIAL_TEXT, DEFAULTS, LIMITS, type Config, type Credential } from './types.js';
@@ -29,25 +29,8 @@ export interface ResolveInput {
   noEnvFile?: boolean;
 }
 
-export const ENV = {
-  user: 'IMAP_OAUTH_USER',
-  tenant: 'IMAP_OAUTH_TENANT_ID',
-  clientId: 'IMAP_OAUTH_CLIENT_ID',
-  secret: 'IMAP_OAUTH_CLIENT_SECRET',
-  secretFile: 'IMAP_OAUTH_CLIENT_SECRET_FILE',
-  cert: 'IMAP_OAUTH_CERT_PATH',
-  tokenFile: 'IMAP_OAUTH_ACCESS_TOKEN_FILE',
-  certPassphrase: 'IMAP_OAUTH_CERT_PASSPHRASE',
-  certPassphraseFile: 'IMAP_OAUTH_CERT_PASSPHRASE_FILE',
-  cloud: 'IMAP_OAUTH_CLOUD',
-  authMode: 'IMAP_OAUTH_AUTH_MODE',
-  authorityHost: 'IMAP_OAUTH_AUTHORITY_HOST',
-  scope: 'IMAP_OAUTH_SCOPE',
-  host: 'IMAP_OAUTH_HOST',
-  port: 'IMAP_OAUTH_PORT',
-  proxy: 'IMAP_OAUTH_PROXY',
-  protocol: 'IMAP_OAUTH_PROTOCOL',
-} as const;
+// The variables each setting reads: declared with the sources, so --help can name them too.
+export { ENV };
 
 /** "where to set it" for a setting: the flag and/or the variable. */
 function whereToSet(flag: string | null, envName: string | null, placeholder: string): string {
@@ -198,15 +181,35 @@ function loadCredential(c: CredentialCandidate, cwd: string, sources: Sources, a
   }
 }
 
-function readCaFile(path: string, cwd: string): string {
+function readCaFile(path: string, cwd: string, what = '--ca-file'): string {
   let text: string;
   try {
     text = decodeText(readFileBounded(resolvePath(cwd, path)));
   } catch (err) {
-    throw new ConfigError(`cannot read --ca-file ${path}: ${fileErrorReason(err)}`);
+    throw new ConfigError(`cannot read ${what} ${path}: ${fileErrorReason(err)}`);
   }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`--ca-file ${path} holds no PEM certificate`);
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${what} ${path} holds no PEM certificate`);
   return text;
+}
+
+/** --ca-file or IMAP_OAUTH_CA_FILE (an empty flag is still an error: it names no file). */
+function caFileOf(sources: Sources, flags: Record<string, unknown>, cwd: string): string | undefined {
+  if (typeof flags.caFile === 'string') return readCaFile(flags.caFile, cwd);
+  const found = sources.get(null, ENV.caFile);
+  return found ? readCaFile(found.value, cwd, found.origin) : undefined;
+}
+
+/** --token-cache or IMAP_OAUTH_TOKEN_CACHE; an empty --token-cache is refused by the cache itself. */
+function tokenCacheOf(sources: Sources, flags: Record<string, unknown>, cwd: string): string | undefined {
+  if (typeof flags.tokenCache === 'string') return resolveTokenCachePath(flags.tokenCache, cwd);
+  const found = sources.get(null, ENV.tokenCache);
+  if (!found) return undefined;
+  try {
+    return resolveTokenCachePath(found.value, cwd);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`${err.message} (from ${found.origin})`);
+    throw err;
+  }
 }
 
 function users(sources: Sources, flags: Record<string, unknown>, cwd: string, optionalUser = false): string[] {
@@ -290,11 +293,12 @@ export function resolveConfig(input: ResolveInput): Config {
   const { flags, env, cwd } = input;
   const onSecret = input.onSecret ?? (() => undefined);
   // A FIFO or device given as an input file delivers within --timeout (validated below).
-  setInputWaitMs(Number(flags.timeout) * 1000);
+  setInputWaitMs(Number(flags.timeout ?? env[ENV.timeout]) * 1000);
   const dotenv = envFileFlag(flags);
   const envFile = input.noEnvFile ? null : loadEnvFile(dotenv.path, cwd, dotenv.flag);
   registerSettingSecrets(flags, env, envFile, onSecret);
   const sources = new Sources(flags, env, envFile);
+  setInputWaitMs(Number(sources.get('--timeout', ENV.timeout)?.value) * 1000); // the .env file's too
   checkOneStdinReader(sources);
   const warnings: string[] = dotenv.warning ? [dotenv.warning] : [];
 
@@ -329,8 +333,8 @@ export function resolveConfig(input: ResolveInput): Config {
     starttls: flags.starttls === true,
     sendX5c: flags.sendX5c === true,
     folder: optional(sources, '--folder', null, 'folder', v.nonEmpty, DEFAULTS.folder),
-    timeoutMs: optional(sources, '--timeout', null, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
-    concurrency: optional(sources, '--concurrency', null, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),
+    timeoutMs: optional(sources, '--timeout', ENV.timeout, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
+    concurrency: optional(sources, '--concurrency', ENV.concurrency, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),
     retries: optional(sources, '--retries', null, 'retries', v.intInRange(0, LIMITS.retries), DEFAULTS.retries),
     mech: optional(sources, '--mech', null, 'mechanism', v.mechanism, 'XOAUTH2' as const),
     connectTo: connectToRules(flags.connectTo),
@@ -347,7 +351,7 @@ export function resolveConfig(input: ResolveInput): Config {
   if (delegated) {
     // A public client: the user signs in; any configured secret or certificate is not used.
     if (pickCredential(sources)) warnings.push(`--flow ${flow} is a user's sign-in: the configured client secret or certificate is not used`);
-    if (flow === 'refresh-token' && typeof flags.tokenCache !== 'string') {
+    if (flow === 'refresh-token' && !sources.get('--token-cache', ENV.tokenCache)) {
       throw new ConfigError('--flow refresh-token needs --token-cache PATH: the file where a --flow device-code sign-in kept its refresh token');
     }
     const origin = `--flow ${flow}`;
@@ -394,11 +398,11 @@ export function resolveConfig(input: ResolveInput): Config {
     clientId,
     credential,
     ...connection,
-    caPem: typeof flags.caFile === 'string' ? readCaFile(flags.caFile, cwd) : undefined,
+    caPem: caFileOf(sources, flags, cwd),
     proxy: proxyConfig(sources.get('--proxy', ENV.proxy), env, onSecret),
     insecure,
     // Refused now, before any network I/O, when the path is not one of our caches or cannot be written.
-    tokenCachePath: typeof flags.tokenCache === 'string' ? resolveTokenCachePath(flags.tokenCache, cwd) : undefined,
+    tokenCachePath: tokenCacheOf(sources, flags, cwd),
     freshToken: flags.freshToken === true,
     output: {
       json,

@@ -4,6 +4,31 @@ import { parseEnv } from 'node:util';
 import { ConfigError, fileErrorReason } from '../errors.js';
 import { decodeText, readFileBounded } from './files.js';
 
+/** The environment variable (also read from the .env file) of each setting that has one. */
+export const ENV = {
+  user: 'IMAP_OAUTH_USER',
+  tenant: 'IMAP_OAUTH_TENANT_ID',
+  clientId: 'IMAP_OAUTH_CLIENT_ID',
+  secret: 'IMAP_OAUTH_CLIENT_SECRET',
+  secretFile: 'IMAP_OAUTH_CLIENT_SECRET_FILE',
+  cert: 'IMAP_OAUTH_CERT_PATH',
+  tokenFile: 'IMAP_OAUTH_ACCESS_TOKEN_FILE',
+  certPassphrase: 'IMAP_OAUTH_CERT_PASSPHRASE',
+  certPassphraseFile: 'IMAP_OAUTH_CERT_PASSPHRASE_FILE',
+  cloud: 'IMAP_OAUTH_CLOUD',
+  authMode: 'IMAP_OAUTH_AUTH_MODE',
+  authorityHost: 'IMAP_OAUTH_AUTHORITY_HOST',
+  scope: 'IMAP_OAUTH_SCOPE',
+  host: 'IMAP_OAUTH_HOST',
+  port: 'IMAP_OAUTH_PORT',
+  proxy: 'IMAP_OAUTH_PROXY',
+  protocol: 'IMAP_OAUTH_PROTOCOL',
+  caFile: 'IMAP_OAUTH_CA_FILE',
+  timeout: 'IMAP_OAUTH_TIMEOUT',
+  concurrency: 'IMAP_OAUTH_CONCURRENCY',
+  tokenCache: 'IMAP_OAUTH_TOKEN_CACHE',
+} as const;
+
 export type Level = 'flag' | 'environment' | 'env-file';
 
 export interface Sourced<T = string> {
