@@ -78,6 +78,19 @@ describe('githubAnnotation', () => {
     expect(read.data).toBe(printableLines(`${evil}\nFix: ${evil}`));
   });
 
+  it('the first error finding is the message, ahead of advice listed before it; else the first finding', () => {
+    const hint = { id: 'h', severity: 'advisory' as const, summary: 'A hint', cause: 'c', fix: 'Read this' };
+    const error = { id: 'e', severity: 'error' as const, summary: 'The app has no permission', cause: 'c', fix: 'Grant it' };
+    const advice = { id: 'w', severity: 'advisory' as const, summary: 'Only advice', cause: 'c', fix: 'Look' };
+    expect(readCommand(githubAnnotation(failed({ diagnosis: [hint, error] }))!.slice(0, -1)).data).toBe('The app has no permission\nFix: Grant it');
+    expect(readCommand(githubAnnotation(failed({ diagnosis: [advice, hint] }))!.slice(0, -1)).data).toBe('Only advice\nFix: Look');
+  });
+
+  it('without a finding or a failed stage it still says the mailbox failed', () => {
+    const read = readCommand(githubAnnotation(failed({ diagnosis: [], stages: [{ name: 'connect', ok: true, ms: 1, detail: 'up' }] }))!.slice(0, -1));
+    expect(read.data).toBe('failed');
+  });
+
   it('without a finding, the failed stage says what happened; control characters are shown, not sent', () => {
     const read = readCommand(githubAnnotation(failed({ diagnosis: [], stages: [{ name: 'connect', ok: false, ms: 1, detail: 'reset \x1b[2J\x07' }] }))!.slice(0, -1));
     expect(read.data).toBe(printable('reset \x1b[2J\x07'));
