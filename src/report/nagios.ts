@@ -4,6 +4,7 @@ import { printable } from '../printable.js';
 import { ExitCode } from '../exit-codes.js';
 import type { RunResult } from '../result.js';
 import { daysLeft, expiryState } from './credential-info.js';
+import { groupByCause } from './grouped.js';
 
 export const NAGIOS = { OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3 } as const;
 export type NagiosState = keyof typeof NAGIOS;
@@ -81,14 +82,45 @@ function summary(run: RunResult, state: NagiosState, opts: NagiosOptions): strin
 export function renderNagios(run: RunResult, opts: NagiosOptions): { text: string; code: number } {
   const state = nagiosState(run, opts);
   const lines = [`IMAP-OAUTH ${state} - ${plain(summary(run, state, opts))} | ${nagiosPerfdata(run, opts)}`];
-  // Long output: one line per check, then each failure's cause and fix.
+  // Long output: one line per check, then each cause once with its fix (causeLines).
   for (const r of run.results) {
     const top = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
     lines.push(plain(`${r.ok ? 'PASS' : 'FAIL'} ${r.user} ${r.protocol ?? 'imap'} @ ${r.host}:${r.port}${r.ok ? '' : `: ${r.failedStage} (exit ${r.exitCode})${top ? ` ${top.summary} [${top.id}]` : ''}`}`));
   }
   for (const user of run.notRun ?? []) lines.push(plain(`NOT RUN ${user} (interrupted)`));
   if (run.credential?.notAfter) lines.push(plain(`credential: certificate ${run.credential.subject ?? ''} expires ${run.credential.notAfter}`.replace(/ {2,}/g, ' ')));
+  lines.push(...causeLines(run));
   return { text: `${lines.join('\n')}\n`, code: NAGIOS[state] };
+}
+
+/**
+ * Each distinct cause once, with its fix and the mailboxes it applies to (grouped.ts's grouping:
+ * a per-mailbox command becomes one foreach). Advisories of passing checks (a certificate about to
+ * expire) count too: they are why a run is WARNING. Nagios reads a "|" anywhere in the long output
+ * as the start of performance data, so prose has it replaced and a command holding a pipeline is
+ * left out (a mangled command would paste wrong), with a note saying so.
+ */
+export function causeLines(run: RunResult): string[] {
+  // groupByCause looks at failed checks only; a passing check with advisories is offered as one.
+  const groups = groupByCause({ ...run, results: run.results.map((r) => (r.ok && r.diagnosis.length ? { ...r, ok: false } : r)) });
+  const out: string[] = [];
+  for (const g of groups) {
+    const n = g.mailboxes.length;
+    out.push('', plain(`${g.severity === 'advisory' ? 'ADVISORY' : 'CAUSE'} [${g.id}] ${g.summary}`), plain(`  ${n} mailbox${n === 1 ? '' : 'es'}: ${g.mailboxes.join(', ')}`));
+    out.push(plain(`  why: ${g.cause.replace(/\s*\n\s*/g, ' ')}`), '  fix:');
+    let skipped = 0;
+    const fix: string[] = [];
+    for (const line of g.fix.split('\n')) {
+      if (/^\s/.test(line) && line.includes('|')) skipped++;
+      // A loop whose whole body was left out goes too.
+      else if (line.trim() === '}' && fix.at(-1)?.trimEnd().endsWith('{')) fix.pop();
+      else fix.push(line);
+    }
+    out.push(...fix.map((line) => plain(`    ${line}`)));
+    if (skipped) out.push(`    (${skipped} command${skipped === 1 ? '' : 's'} with a PowerShell pipeline left out: Nagios reads that character as the start of performance data; run without --nagios to see ${skipped === 1 ? 'it' : 'them'})`);
+    if (g.docs) out.push(plain(`  docs: ${g.docs}`));
+  }
+  return out;
 }
 
 /** Usage and internal errors: UNKNOWN (exit 3), one line. */

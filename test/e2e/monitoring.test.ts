@@ -61,6 +61,27 @@ describe('--nagios', () => {
     expect(dns.stdout).toMatch(/^IMAP-OAUTH CRITICAL - /);
   });
 
+  it('long output: each cause once with its fix and the mailboxes it applies to; an advisory with its fix on WARNING', async () => {
+    const users = Array.from({ length: 30 }, (_, i) => `user${i + 1}@contoso.com`);
+    const file = join(world.dir, 'users30-nagios.txt');
+    writeFileSync(file, `${users.join('\n')}\n`);
+    const args = world.args('--cert', strayPem, '--nagios');
+    args.splice(args.indexOf('--user'), 2, '--users-file', file);
+    const run = await cli(args);
+    expect(run.code, run.stdout).toBe(2);
+    const [status, ...rest] = run.stdout.trimEnd().split('\n');
+    expect(status).toMatch(/^IMAP-OAUTH CRITICAL - 30 of 30 checks failed \(aadsts-certificate-invalid\) \| /);
+    expect(rest.filter((l) => l.startsWith('FAIL '))).toHaveLength(30);
+    expect(run.stdout.match(/^CAUSE \[aadsts-certificate-invalid\] /gm)).toHaveLength(1);
+    expect(rest).toContain(`  30 mailboxes: ${users.join(', ')}`);
+    expect(run.stdout.match(/^ {2}fix:$/gm)).toHaveLength(1);
+    expect(rest.join('\n')).not.toContain('|');
+
+    const warning = await cli(world.args('--cert', soonPem, '--nagios'));
+    expect(warning.code).toBe(1);
+    expect(warning.stdout).toMatch(/\nADVISORY \[credential-certificate-expiring\] .*\n {2}1 mailbox: someone@contoso\.com\n {2}why: .*\n {2}fix:\n {4}\S/);
+  });
+
   it('usage errors are UNKNOWN (exit 3) with the status line on stdout', async () => {
     const unknownFlag = await cli(['test', '--nagios', '--no-such-flag']);
     expect(unknownFlag.code).toBe(3);

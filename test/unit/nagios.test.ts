@@ -67,3 +67,56 @@ describe('nagios perfdata', () => {
     expect(perf).toContain("'passed'=1;;;0;2 'failed'=1;;;0;2");
   });
 });
+
+describe('nagios long output: each cause once, with its fix', () => {
+  const perMailbox = (user: string) => ({
+    ...finding('mailbox-no-fullaccess'),
+    summary: `The app has no FullAccess on ${user}`,
+    cause: `Exchange found no permission for the service principal on ${user}.`,
+    fix: `Run in Exchange Online PowerShell:\n  Add-MailboxPermission -Identity '${user}' -User 'sp' -AccessRights FullAccess\nThen check:\n  Get-MailboxPermission -Identity '${user}' | Format-List`,
+    docs: 'https://learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth',
+  });
+
+  it('30 mailboxes with one cause: the status line as before, the cause and a foreach over all 30 once', () => {
+    const users = Array.from({ length: 30 }, (_, i) => `user${i + 1}@contoso.com`);
+    const out = renderNagios(run(users.map((u) => failed(u, [perMailbox(u)]))), opts);
+    const lines = out.text.trimEnd().split('\n');
+    expect(out.code).toBe(2);
+    expect(lines[0]).toMatch(/^IMAP-OAUTH CRITICAL - 30 of 30 checks failed \(mailbox-no-fullaccess\) \| 'user1@contoso\.com imap token'=/);
+    expect(lines.slice(1, 31).every((l) => l.startsWith('FAIL '))).toBe(true);
+    expect(out.text.match(/\[mailbox-no-fullaccess\] /g)).toHaveLength(1);
+    expect(out.text).toContain(`  30 mailboxes: ${users.join(', ')}`);
+    expect(out.text).toContain(`      foreach ($m in @(${users.map((u) => `'${u}'`).join(', ')})) {\n        Add-MailboxPermission -Identity $m -User 'sp' -AccessRights FullAccess\n      }\n    Then check:\n    (1 command`);
+    expect(out.text.match(/Add-MailboxPermission/g)).toHaveLength(1);
+    expect(out.text).toContain('  docs: https://learn.microsoft.com/');
+  });
+
+  it('no "|" after the status line: a command with a pipeline is left out with a note, prose has it replaced', () => {
+    const r = run([failed('a@contoso.com', [{ ...perMailbox('a@contoso.com'), cause: 'server said NO | BAD' }])]);
+    const [status, ...rest] = renderNagios(r, opts).text.split('\n');
+    expect(status!.split('|')).toHaveLength(2);
+    expect(rest.join('\n')).not.toContain('|');
+    expect(rest).toContain("      Add-MailboxPermission -Identity 'a@contoso.com' -User 'sp' -AccessRights FullAccess");
+    expect(rest).toContainEqual(expect.stringMatching(/^ {4}\(1 command with a PowerShell pipeline left out: .*run without --nagios to see it\)$/));
+    expect(rest).toContain('  why: server said NO / BAD');
+  });
+
+  it('several causes: each once with the mailboxes it applies to', () => {
+    const r = run([failed('a@x.com', [finding('c1')]), failed('b@x.com', [finding('c2')]), failed('c@x.com', [finding('c1')])]);
+    const text = renderNagios(r, opts).text;
+    expect(text).toContain('CAUSE [c1] Summary of c1\n  2 mailboxes: a@x.com, c@x.com\n  why: Cause of c1\n  fix:\n    Fix for c1');
+    expect(text).toContain('CAUSE [c2] Summary of c2\n  1 mailbox: b@x.com');
+  });
+
+  it('an advisory of a passing check (why the state is WARNING) is shown with its fix', () => {
+    const ok = { ...passed('a@contoso.com'), diagnosis: [{ ...finding('credential-certificate-expiring'), severity: 'advisory' as const }] };
+    const out = renderNagios(run([ok], 5), opts);
+    expect(out.code).toBe(1);
+    expect(out.text).toContain('ADVISORY [credential-certificate-expiring] Summary of credential-certificate-expiring\n  1 mailbox: a@contoso.com');
+    expect(out.text).toContain('    Fix for credential-certificate-expiring');
+  });
+
+  it('a passing run without findings has no cause section', () => {
+    expect(renderNagios(run([passed('a@contoso.com')], 90), opts).text).not.toMatch(/CAUSE|ADVISORY/);
+  });
+});
