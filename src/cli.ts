@@ -88,7 +88,10 @@ function addBatchOptions(cmd: Command): Command {
     .optionsGroup(HELP_GROUPS.batch)
     .option('--users-file <path|->', 'mailboxes to open, one a line (# comments), or a CSV with a user/mail/upn column')
     .option('--concurrency <n>', `mailboxes probed at once ${env(ENV.concurrency)} (default: 8, at most 64)`)
-    .option('--retries <n>', 'retry transient failures (resets, throttling) up to n times (default: 0)');
+    .option('--retries <n>', 'retry transient failures (resets, throttling) up to n times (default: 0)')
+    .option('--rate <n/s|n/m>', `at most this many connection starts per second or minute across the batch, retries included (Exchange Online throttles connections per app and per mailbox) ${env(ENV.rate)} (default: no limit)`)
+    .option('--resume <file>', "skip the checks a previous run's --jsonl output (this file, only read) already finished, passed or failed; append the new run's --jsonl to it with >>")
+    .option('--shard <i/n>', `check only the i-th of n slices of the mailboxes (a stable hash of each address), e.g. one CI job per shard ${env(ENV.shard)}`);
 }
 
 function addOutputOptions(cmd: Command): Command {

@@ -1,5 +1,9 @@
 // `imap-oauth test`: config → token → probe (each mailbox, several at once) → diagnosis → report.
+import { Collector, keepFor } from '../batch/collect.js';
+import { notRunChecks, planChecks, reportPlan } from '../batch/plan.js';
 import { runPool } from '../batch/pool.js';
+import { REAL_CLOCK, TokenBucket } from '../batch/rate.js';
+import { readResume } from '../batch/resume.js';
 import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from '../batch/retry.js';
 import { CLOUDS } from '../config/clouds.js';
 import { CREDENTIAL_TEXT, isUserSignIn, type Config } from '../config/types.js';
@@ -22,7 +26,7 @@ import { renderNagios } from '../report/nagios.js';
 import { createProgress } from '../report/progress.js';
 import { renderSummary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
-import { exitCodeFor, runExitCode, type MailboxResult, type RunResult } from '../result.js';
+import { exitCodeFor, type MailboxResult, type RunResult } from '../result.js';
 import { acquireToken, type AcquireHooks } from '../token/acquire.js';
 import { tokenErrorLine, type TokenReport, type TokenResult } from '../token/types.js';
 import { printableLines } from '../printable.js';
@@ -77,12 +81,19 @@ export function endpointOf(config: Config, protocol: Protocol): { host: string; 
   return { host: config.host, port: config.port };
 }
 
-async function probeWithRetries(config: Config, user: string, protocol: Protocol, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal): Promise<ProbeResult> {
+/** null: interrupted before the first connection started (waiting for --rate). */
+async function probeWithRetries(config: Config, user: string, protocol: Protocol, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal, bucket?: TokenBucket): Promise<ProbeResult | null> {
   const target = targetFor(config, user, protocol);
-  let probe = await probeOne(protocol, target, token, redactor, signal);
-  for (let attempt = 0; attempt < config.retries && !probe.ok && isTransientProbeFailure(probe.evidence) && !signal.aborted; attempt++) {
-    await sleep(backoffMs(attempt), signal);
-    probe = await probeOne(protocol, target, token, redactor, signal);
+  // Every connection start, a retry's too, takes a token from the --rate bucket.
+  const attempt = async () => ((await (bucket?.take(signal) ?? true)) && !signal.aborted ? probeOne(protocol, target, token, redactor, signal) : null);
+  let probe = await attempt();
+  if (!probe) return null;
+  for (let n = 0; n < config.retries && !probe.ok && isTransientProbeFailure(probe.evidence) && !signal.aborted; n++) {
+    await sleep(backoffMs(n), signal);
+    // Interrupted while waiting to retry: the failure seen is the result.
+    const next = await attempt();
+    if (!next) break;
+    probe = next;
   }
   return probe;
 }
@@ -91,6 +102,8 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
   registerSecrets(config, redactor);
   for (const w of config.warnings) io.err(`imap-oauth: warning: ${printableLines(w)}\n`);
   const started = performance.now();
+  // Read (streamed) before any connection: a wrong file ends the run with exit 2.
+  const resumed = config.resume ? await readResume(config.resume.path, config.resume.given) : undefined;
 
   // Ctrl-C, and SIGTERM (a CI cancel, docker stop, Kubernetes) alike: stop starting mailboxes, stop
   // waiting for the token, log out of open sessions, still report (and write) what finished.
@@ -144,11 +157,14 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     // A delegated flow without --user checks the signed-in user's own mailbox: known once signed in.
     const users = config.users.length ? config.users : [await signedInUser(tokenResult)];
     const notices = delegatedNotices(config, users);
-    // Each (mailbox, protocol) pair is one check with its own result.
-    const checks = users.flatMap((user) => config.protocols.map((protocol) => ({ user, protocol })));
-    const batch = checks.length > 1;
-    const progress = config.output.progress ? createProgress(checks.length) : null;
-    const slots: (MailboxResult | undefined)[] = new Array(checks.length);
+    // Each (mailbox, protocol) pair is one check with its own result; --shard and --resume cut the list.
+    const plan = planChecks(users, config.protocols, { shard: config.shard, done: resumed?.done });
+    reportPlan(io, config, plan, users.length, resumed);
+    const batch = users.length * config.protocols.length > 1 || !!config.shard || !!resumed;
+    const progress = config.output.progress ? createProgress(plan.total) : null;
+    // Results go out (--jsonl, annotations) as each finishes; only what the reports need is kept.
+    const collected = new Collector(plan.total, keepFor(config.output, batch));
+    const bucket = config.rate ? new TokenBucket(config.rate, REAL_CLOCK) : undefined;
     const context = (user: string, token: TokenReport, protocol: Protocol = 'imap'): DiagnosisContext => ({
       user, host: endpointOf(config, protocol).host, tenant: config.tenant, clientId: config.clientId, scope: config.scope, cloud: config.cloud, authMode: config.authMode, credential: config.credential.kind, token, now: new Date(),
       // Only the secret's shape (quotes, length, GUID shape) reaches the rules, never its value.
@@ -161,16 +177,17 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     });
 
     await runPool(
-      checks,
+      plan.checks(),
       config.concurrency,
-      async ({ user, protocol }): Promise<MailboxResult | null> => {
-        if (controller.signal.aborted) return null;
+      // `signal`: this check's own, aborted with the run's (see pool.ts).
+      async ({ user, protocol }, _index, signal): Promise<MailboxResult | null> => {
+        if (signal.aborted) return null;
         // Once the token is known to be missing, no more connections are opened.
         if (settled && !settled.token) return tokenFailure(user, settled.report, protocol);
-        const probe = await probeWithRetries(config, user, protocol, accessToken, redactor, controller.signal);
+        const probe = await probeWithRetries(config, user, protocol, accessToken, redactor, signal, bucket);
         const { report: token, token: haveToken } = await tokenResult;
-        if (!haveToken) return controller.signal.aborted ? null : tokenFailure(user, token, protocol);
-        if (probe.evidence.interrupted) return null;
+        if (!haveToken) return signal.aborted ? null : tokenFailure(user, token, protocol);
+        if (!probe || probe.evidence.interrupted) return null;
         return {
           user,
           protocol,
@@ -189,7 +206,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
       },
       (result, index) => {
         if (!result) return;
-        slots[index] = result;
+        collected.add(index, result);
         progress?.tick(result.ok);
         if (config.output.jsonl) io.out(`${JSON.stringify(toJsonResult(result))}\n`);
         if (config.output.githubAnnotations) {
@@ -203,10 +220,11 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     progress?.clear();
     const { report: token } = await tokenResult;
 
-    const results = slots.filter((r): r is MailboxResult => !!r);
-    const interrupted = checks.length - results.length;
-    const exitCode = stoppedBy === 'SIGTERM' ? ExitCode.TERMINATED : interrupted || stoppedBy ? ExitCode.INTERRUPTED : runExitCode(results);
-    const notRun = checks.filter((_, i) => !slots[i]).map((c) => (config.protocols.length > 1 ? `${c.user} (${c.protocol})` : c.user));
+    const results = collected.results();
+    const interrupted = plan.total - collected.done;
+    const exitCode = stoppedBy === 'SIGTERM' ? ExitCode.TERMINATED : interrupted || stoppedBy ? ExitCode.INTERRUPTED : collected.worstExit;
+    // Named only for the reports that list them (JUnit, Nagios, the step summary …); --jsonl counts them.
+    const notRun = interrupted && collected.keep !== 'none' ? notRunChecks(plan, collected, config.protocols.length > 1) : [];
     const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}), credential: credentialInfo(config) };
     const wallMs = Math.round(performance.now() - started);
 
@@ -217,7 +235,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     const nagios = config.output.nagios ? renderNagios(run, { warnDays: config.output.warnDays, now: new Date() }) : undefined;
     if (nagios) io.out(nagios.text);
     else if (config.output.json) io.out(renderJson(run));
-    else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: checks.length, passed: results.filter((r) => r.ok).length, failed: results.filter((r) => !r.ok).length, interrupted, tokenRequests: token.requests, ms: wallMs })}\n`);
+    else if (config.output.jsonl) io.out(`${JSON.stringify({ summary: true, ok: run.ok, exitCode, total: plan.total, passed: collected.passed, failed: collected.failed, interrupted, ...(resumed ? { skipped: plan.skipped } : {}), ...(config.shard ? { shard: `${config.shard.index}/${config.shard.count}` } : {}), tokenRequests: token.requests, ms: wallMs })}\n`);
     else {
       const notes = [...(opts.notes ?? []), ...describeConfig(config)];
       const title = [opts.title, ...notices].filter(Boolean).join('\n') || undefined;
@@ -290,7 +308,7 @@ function describeConfig(config: Config): string[] {
     }),
   ];
   for (const r of config.connectTo) lines.push(`connect-to: ${r.host ?? '*'}:${r.port ?? '*'} → ${r.toHost ?? '(same host)'}:${r.toPort ?? '(same port)'}`);
-  if (config.users.length > 1) lines.push(`mailboxes:  ${config.users.length}, ${config.concurrency} at once${config.retries ? `, ${config.retries} retries for transient failures` : ''}`);
+  if (config.users.length > 1) lines.push(`mailboxes:  ${config.users.length}, ${config.concurrency} at once${config.retries ? `, ${config.retries} retries for transient failures` : ''}${config.rate ? `, at most ${config.rate.text} connection starts` : ''}${config.shard ? `, shard ${config.shard.index}/${config.shard.count}` : ''}`);
   if (cred.kind === 'certificate') {
     const c = cred.certificate;
     lines.push(`certificate: ${c.subject}  SHA-256 ${c.thumbprintSha256}  SHA-1 ${c.thumbprintSha1}  expires ${c.notAfter.toISOString()}`);

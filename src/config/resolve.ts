@@ -16,6 +16,8 @@ import * as v from './validate.js';
 import { proxyConfig } from '../net/proxy.js';
 import { DEFAULT_PORTS, type Protocol } from '../probe/dispatch.js';
 import { looksLikeSecret } from '../secret-shape.js';
+import { parseRate } from '../batch/rate.js';
+import { parseShard } from '../batch/shard.js';
 
 export interface ResolveInput {
   flags: Record<string, unknown>;
@@ -244,6 +246,14 @@ function users(sources: Sources, flags: Record<string, unknown>, cwd: string, op
   return [...seen.values()];
 }
 
+/** --resume FILE: only a path here; the file is read (streamed) when the run starts. */
+function resumeFile(value: unknown, cwd: string): { path: string; given: string } | undefined {
+  if (value === undefined) return undefined;
+  const given = String(value);
+  if (!given.trim() || given === '-') throw new ConfigError('--resume needs the path of a previous run\'s --jsonl output');
+  return { path: resolvePath(cwd, given), given };
+}
+
 /** --auth-mode generic is a ready token for any server: Microsoft's sign-in settings do not apply. */
 function checkGeneric(sources: Sources, flow: string): void {
   if (flow !== 'client-credentials') throw new ConfigError(`--flow ${flow} signs in to Microsoft Entra ID: it cannot be combined with --auth-mode generic (which tests a ready token)`);
@@ -336,6 +346,9 @@ export function resolveConfig(input: ResolveInput): Config {
     timeoutMs: optional(sources, '--timeout', ENV.timeout, 'timeout', v.seconds, DEFAULTS.timeoutSeconds) * 1000,
     concurrency: optional(sources, '--concurrency', ENV.concurrency, 'concurrency', v.intInRange(1, LIMITS.concurrency), DEFAULTS.concurrency),
     retries: optional(sources, '--retries', null, 'retries', v.intInRange(0, LIMITS.retries), DEFAULTS.retries),
+    rate: optional(sources, '--rate', ENV.rate, 'rate', parseRate, undefined),
+    shard: optional(sources, '--shard', ENV.shard, 'shard', parseShard, undefined),
+    resume: resumeFile(flags.resume, cwd),
     mech: optional(sources, '--mech', null, 'mechanism', v.mechanism, 'XOAUTH2' as const),
     connectTo: connectToRules(flags.connectTo),
   };

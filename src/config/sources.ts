@@ -26,6 +26,8 @@ export const ENV = {
   caFile: 'IMAP_OAUTH_CA_FILE',
   timeout: 'IMAP_OAUTH_TIMEOUT',
   concurrency: 'IMAP_OAUTH_CONCURRENCY',
+  rate: 'IMAP_OAUTH_RATE',
+  shard: 'IMAP_OAUTH_SHARD',
   tokenCache: 'IMAP_OAUTH_TOKEN_CACHE',
 } as const;
 

@@ -4,6 +4,8 @@ import type { ConnectTo } from './connect-to.js';
 import type { AuthMode } from './validate.js';
 import type { ProxySettings } from '../net/proxy.js';
 import type { Protocol } from '../probe/dispatch.js';
+import type { Rate } from '../batch/rate.js';
+import type { Shard } from '../batch/shard.js';
 
 export type SaslMechanism = 'XOAUTH2' | 'OAUTHBEARER';
 
@@ -106,6 +108,12 @@ export interface Config {
   concurrency: number;
   /** Extra attempts for transient failures only. */
   retries: number;
+  /** --rate: connection starts per second across the batch (a token bucket). */
+  rate?: Rate;
+  /** --shard i/n: only this slice of the mailboxes. */
+  shard?: Shard;
+  /** --resume FILE: a previous --jsonl output whose finished checks are skipped (only read). */
+  resume?: { path: string; given: string };
   /** Persist MSAL's token cache here (mode 0600). */
   tokenCachePath?: string;
   /** Ignore a cached token (a new one is still written to the cache). */
