@@ -1,6 +1,6 @@
 // What a run keeps of its results. The --jsonl lines (and annotations) are written as each check
 // finishes; what stays in memory is only what the end-of-run reports need:
-//   full     every result as it is (transcripts too): --json, --junit, --nagios, --verbose text,
+//   full     every result as it is (transcripts too): --json, --junit, --html, --nagios, --verbose text,
 //            and a single check's text report
 //   compact  one small row per check (no transcript, no evidence but a TLS certificate's expiry,
 //            the diagnosis of failures only): a batch's text report (grouped causes and the
@@ -15,7 +15,7 @@ import type { MailboxResult } from '../result.js';
 export type Keep = 'full' | 'compact' | 'none';
 
 export function keepFor(output: OutputOptions, batch: boolean): Keep {
-  if (output.json || output.junitPath || output.nagios) return 'full';
+  if (output.json || output.junitPath || output.htmlPath || output.nagios) return 'full';
   const files = !!(output.prometheusPath || output.stepSummaryPath);
   if (output.jsonl) return files ? 'compact' : 'none';
   return batch && !output.verbose ? 'compact' : 'full';
