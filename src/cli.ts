@@ -100,6 +100,7 @@ function addOutputOptions(cmd: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .option('--jsonl', 'print one JSON line per mailbox as it finishes, then a summary line')
     .option('--junit <path>', 'write a JUnit XML report (one testcase per mailbox)')
+    .option('--html <path>', 'write a self-contained HTML report for people: summary, causes with their fix, every check\'s stages and transcript')
     .option('--nagios', 'Nagios/Icinga plugin output on stdout; the exit code is then 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
     .option('--warn-days <n>', 'warn when the certificate credential expires within n days (default: 30)')
     .option('--prometheus <path>', 'write a node_exporter textfile-collector file (atomically)')

@@ -100,8 +100,8 @@ function header(run: RunResult, meta: HtmlMeta, n: { verdict: string; failed: nu
     facts.push(['Certificate', `${esc(cred.subject ?? '')} <span class="mono">SHA-1 ${esc(cred.thumbprintSha1 ?? '')}</span>, expires ${esc(cred.notAfter)} ${left}`]);
   }
   const t = run.token;
-  const how = `${plural(t.requests, 'request')}, ${t.ms} ms${t.fromCache ? ', from the token cache' : ''}`;
-  if (t.ok) facts.push(['Token', `<span class="badge pass">acquired</span> ${esc(how)}${t.expiresAt ? `, expires ${esc(t.expiresAt)}` : ''}`]);
+  const how = [t.requests ? plural(t.requests, 'request') : '', `${t.ms} ms`, t.fromCache ? 'from the token cache' : ''].filter(Boolean).join(', ');
+  if (t.ok) facts.push(['Token', `<span class="badge pass">${t.source === 'access-token-file' ? 'read' : 'acquired'}</span> ${esc(how)}${t.expiresAt ? `, expires ${esc(t.expiresAt)}` : ''}`]);
   else {
     const e = t.error;
     const ids = [e?.httpStatus && `HTTP ${e.httpStatus}`, e?.oauthError, e?.correlationId && `Correlation ID ${e.correlationId}`, e?.traceId && `Trace ID ${e.traceId}`, e?.timestamp && `at ${e.timestamp}`].filter(Boolean).join(' · ');
