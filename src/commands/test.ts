@@ -66,12 +66,12 @@ async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: Acqu
 function targetFor(config: Config, user: string, protocol: Protocol): ProbeOneTarget {
   const { host, port } = endpointOf(config, protocol);
   const sendTo = protocol === 'smtp' && config.sendTestTo !== undefined ? config.sendTestTo || user : undefined;
-  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}), ...mailProxy(config, protocol, host, port) };
+  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}), ...mailProxy(config, host, port) };
 }
 
-/** The proxy for the mail connection (IMAP only so far: the POP and SMTP probes connect directly). */
-function mailProxy(config: Config, protocol: Protocol, host: string, port: number): { proxy?: ProxyEndpoint } {
-  const proxy = protocol === 'imap' ? proxyFor(config.proxy, 'mail', host, port) : undefined;
+/** The proxy for the mail connection, IMAP, POP and SMTP alike (NO_PROXY names the host as given). */
+function mailProxy(config: Config, host: string, port: number): { proxy?: ProxyEndpoint } {
+  const proxy = proxyFor(config.proxy, 'mail', host, port);
   return proxy ? { proxy } : {};
 }
 

@@ -49,7 +49,7 @@ export class ProxyError extends Error {
 }
 
 const SCHEMES: Record<string, ProxyScheme> = { http: 'http', https: 'https', socks5: 'socks5', socks5h: 'socks5h', socks4: 'socks4', socks4a: 'socks4a', socks: 'socks' };
-/** The token endpoint's tunnel is ours: HTTP CONNECT (over TLS for https://) and SOCKS5. */
+/** Our own tunnel (token endpoint, POP3, SMTP): HTTP CONNECT (over TLS for https://) and SOCKS5. */
 const TOKEN_SCHEMES = new Set<ProxyScheme>(['http', 'https', 'socks5', 'socks5h']);
 
 /** A proxy URL from a flag or variable; "host:port" alone means http:// (as curl has it). */
@@ -143,7 +143,8 @@ function failure(proxy: ProxyEndpoint, target: string, kind: ProxyFailure['kind'
 }
 
 function fromStatus(proxy: ProxyEndpoint, target: string, status: number, reason: string): ProxyError {
-  if (status === 407) return failure(proxy, target, 'auth-required', `needs authentication (HTTP 407${reason ? ` ${reason}` : ''})${proxy.url.username ? ': the user name or password in the URL was not accepted' : ''}`, status);
+  // 407 asks for credentials; tinyproxy (and others) answer wrong ones with 401.
+  if (status === 407 || status === 401) return failure(proxy, target, 'auth-required', `needs authentication (HTTP ${status}${reason ? ` ${reason}` : ''})${proxy.url.username ? ': the user name or password in the URL was not accepted' : ''}`, status);
   return failure(proxy, target, 'refused', `refused CONNECT ${target} (HTTP ${status}${reason ? ` ${reason}` : ''})`, status);
 }
 
@@ -166,6 +167,8 @@ export function connectThroughProxy(proxy: ProxyEndpoint, host: string, port: nu
   const target = authority(host, port);
   const proxyHost = proxy.url.hostname.replace(/^\[|\]$/g, '');
   const proxyPort = Number(proxy.url.port) || defaultPort(proxy.scheme);
+  // SOCKS4 is imapflow's alone (IMAP): our tunnel (token endpoint, POP3, SMTP) speaks CONNECT and SOCKS5.
+  if (!TOKEN_SCHEMES.has(proxy.scheme)) return Promise.reject(failure(proxy, target, 'refused', `is a ${proxy.scheme}:// proxy, which carries only IMAP here: use http://, https:// or socks5:// for POP3 and SMTP`));
   return new Promise<Socket>((resolve, reject) => {
     let settled = false;
     const socket: Socket =

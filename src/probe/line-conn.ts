@@ -33,6 +33,12 @@ export interface LineConnOptions {
   maxLineBytes?: number;
   /** Most lines in one multi-line reply (EHLO, CAPA). */
   maxReplyLines?: number;
+  /**
+   * A socket already connected to the address through a proxy (HTTP CONNECT or SOCKS5, see
+   * net/proxy.ts), given the time it may take; TLS then runs inside it, verified as on a direct
+   * connection. Its failure (a ProxyError) is passed on as it is.
+   */
+  tunnel?: (timeoutMs: number) => Promise<net.Socket>;
 }
 
 const DEFAULT_MAX_LINE = 8 * 1024;
@@ -69,13 +75,20 @@ export class LineConn {
     opts.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  /** TCP (and for `tls`, a verified TLS handshake) within `timeoutMs`. */
-  static open(kind: 'tls' | 'plain', address: { host: string; port: number }, params: TlsParams, timeoutMs: number, opts: LineConnOptions): Promise<LineConn> {
-    if (opts.signal?.aborted) return Promise.reject(new WireError('ABORTED', 'interrupted'));
+  /** TCP, or a proxy's tunnel (and for `tls`, a verified TLS handshake), within `timeoutMs` in all. */
+  static async open(kind: 'tls' | 'plain', address: { host: string; port: number }, params: TlsParams, timeoutMs: number, opts: LineConnOptions): Promise<LineConn> {
+    if (opts.signal?.aborted) throw new WireError('ABORTED', 'interrupted');
+    const started = performance.now();
+    const tunnelled = opts.tunnel ? await untilAborted(opts.tunnel(timeoutMs), opts.signal) : undefined;
+    const left = Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
+    return LineConn.handshake(kind, address, params, left, opts, tunnelled);
+  }
+
+  private static handshake(kind: 'tls' | 'plain', address: { host: string; port: number }, params: TlsParams, timeoutMs: number, opts: LineConnOptions, tunnelled?: net.Socket): Promise<LineConn> {
     return new Promise((resolve, reject) => {
       const socket = kind === 'tls'
-        ? tls.connect({ host: address.host, port: address.port, ...tlsOptions(params) })
-        : net.connect({ host: address.host, port: address.port });
+        ? tls.connect({ ...(tunnelled ? { socket: tunnelled } : { host: address.host, port: address.port }), ...tlsOptions(params) })
+        : tunnelled ?? net.connect({ host: address.host, port: address.port });
       socket.setNoDelay(true);
       const timer = setTimeout(() => done(new WireError('ETIMEDOUT', `no ${kind === 'tls' ? 'TLS handshake' : 'connection'} within ${timeoutMs} ms`)), timeoutMs);
       const onAbort = () => done(new WireError('ABORTED', 'interrupted'));
@@ -89,10 +102,14 @@ export class LineConn {
           reject(err instanceof WireError ? err : asWireError(err));
           return;
         }
-        resolve(new LineConn(socket, opts));
+        const conn = new LineConn(socket, opts);
+        // The tunnel's handshake paused it; bytes after the proxy's reply (a greeting) come now.
+        if (tunnelled && kind === 'plain') socket.resume();
+        resolve(conn);
       };
       socket.once('error', done);
       if (kind === 'tls') socket.once('secureConnect', () => done(verify(socket as tls.TLSSocket, params) ?? undefined));
+      else if (tunnelled) setImmediate(() => done());
       else socket.once('connect', () => done());
     });
   }
@@ -305,6 +322,22 @@ function verify(socket: tls.TLSSocket, params: TlsParams): WireError | null {
   }
   const nameError = tls.checkServerIdentity(params.host, cert);
   return nameError ? new WireError('ERR_TLS_CERT_ALTNAME_INVALID', `TLS verification failed: ${nameError.message}`, peer) : null;
+}
+
+/** The tunnel, unless Ctrl-C comes first (a socket arriving after that is closed). */
+function untilAborted(pending: Promise<net.Socket>, signal?: AbortSignal): Promise<net.Socket> {
+  if (!signal) return pending;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      reject(new WireError('ABORTED', 'interrupted'));
+      pending.then((socket) => socket.destroy(), () => undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (socket) => (signal.removeEventListener('abort', onAbort), signal.aborted ? socket.destroy() : resolve(socket)),
+      (err: unknown) => (signal.removeEventListener('abort', onAbort), reject(err)),
+    );
+  });
 }
 
 function asWireError(err: Error): WireError {

@@ -1,6 +1,7 @@
 // What the POP3 and SMTP probes share: the target, the stage list (one deadline per stage), the
 // redacted transcript, and the mapping of a wire failure to the evidence the diagnosis reads.
 import { routeFor, type ConnectTo } from '../config/connect-to.js';
+import { connectThroughProxy, ProxyError, type ProxyEndpoint } from '../net/proxy.js';
 import type { Redactor } from '../redact.js';
 import { trustContext } from '../tls-trust.js';
 import { escapeControls } from '../imap/transcript.js';
@@ -19,6 +20,10 @@ export interface WireTarget {
   mech?: 'XOAUTH2' | 'OAUTHBEARER';
   /** --verbose: wait for the QUIT reply so the transcript shows the whole exchange. */
   waitForLogout?: boolean;
+  /** Called as each stage ends, passed or failed (live progress on a terminal). */
+  onStage?: (stage: StageResult) => void;
+  /** Tunnel through this proxy (HTTP CONNECT or SOCKS5), as the IMAP probe does. */
+  proxy?: ProxyEndpoint;
 }
 
 /** A transcript longer than this is cut: a hostile server must not fill memory or the report. */
@@ -52,9 +57,13 @@ export class WireSession {
   }
 
   async open(kind: 'tls' | 'plain'): Promise<LineConn> {
-    this.conn = await LineConn.open(kind, this.address, this.tlsParams, this.target.timeoutMs, {
+    const { proxy } = this.target;
+    const address = this.address;
+    this.conn = await LineConn.open(kind, address, this.tlsParams, this.target.timeoutMs, {
       onLine: (dir, text) => this.record(dir, text),
       signal: this.signal,
+      // The proxy is asked for the address connected to (after --connect-to), as imapflow's is.
+      ...(proxy ? { tunnel: (timeoutMs: number) => connectThroughProxy(proxy, address.host, address.port, { timeoutMs }) } : {}),
     });
     this.conn.setDeadline(this.target.timeoutMs);
     return this.conn;
@@ -71,7 +80,7 @@ export class WireSession {
 
   /** Closes the current stage as passed; `next` starts now, with its own deadline. */
   pass(detail: string, next?: StageName): void {
-    this.stages.push({ name: this.current, ok: true, ms: this.elapsed(), detail: this.redactor.redact(detail) });
+    this.recordStage({ name: this.current, ok: true, ms: this.elapsed(), detail: this.redactor.redact(detail) });
     if (next) this.enter(next);
   }
 
@@ -83,12 +92,23 @@ export class WireSession {
 
   /** Fails the current stage with a line of its own; evidence is filled in by the caller. */
   fail(detail: string): void {
-    this.stages.push({ name: this.current, ok: false, ms: this.elapsed(), detail: this.redactor.redact(detail) });
+    this.recordStage({ name: this.current, ok: false, ms: this.elapsed(), detail: this.redactor.redact(detail) });
+  }
+
+  private recordStage(stage: StageResult): void {
+    this.stages.push(stage);
+    this.target.onStage?.(stage);
   }
 
   /** A wire failure (timeout, TLS, closed, refused, …) as evidence, then the stage fails with it. */
   failWith(err: unknown): void {
     const ev = this.evidence;
+    if (err instanceof ProxyError) {
+      // The proxy's own finding names it; nothing reached the server.
+      Object.assign(ev, { proxy: err.failure, errorCode: 'EPROXY', errorMessage: this.redactor.redact(err.failure.message) });
+      this.fail(err.failure.message);
+      return;
+    }
     const e = err instanceof WireError ? err : new WireError((err as { code?: string })?.code ?? 'INTERNAL', String((err as Error)?.message ?? err));
     if (e.code === 'ABORTED') ev.interrupted = true;
     if (e.code === 'ETIMEDOUT') ev.timedOut = this.current;

@@ -5,7 +5,7 @@ import { diagnose } from '../../src/diagnose/index.js';
 import { exampleContext } from '../../src/diagnose/examples.js';
 import { RULES } from '../../src/diagnose/index.js';
 import { matchesNoProxy, parseNoProxy } from '../../src/net/no-proxy.js';
-import { displayUrl, parseProxy, proxyConfig, proxyFailureOf, proxyFor, resolveProxySettings } from '../../src/net/proxy.js';
+import { connectThroughProxy, displayUrl, parseProxy, ProxyError, proxyConfig, proxyFailureOf, proxyFor, resolveProxySettings } from '../../src/net/proxy.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('NO_PROXY', () => {
@@ -88,6 +88,8 @@ describe("imapflow's proxy errors", () => {
   const wrap = (inner: Record<string, unknown>) => Object.assign(new Error('Failed to setup proxy connection'), { code: inner.code ?? 'EPROXY', _err: inner });
   it.each([
     [wrap({ message: 'Invalid response from proxy: 407', code: 'EPROXY' }), 'auth-required', 407],
+    // Wrong credentials: tinyproxy answers 401, not 407.
+    [wrap({ message: 'Invalid response from proxy: 401', code: 'EPROXY' }), 'auth-required', 401],
     [wrap({ message: 'Invalid response from proxy: 403', code: 'EPROXY' }), 'refused', 403],
     [wrap({ message: 'connect ECONNREFUSED 127.0.0.1:3128', code: 'ECONNREFUSED' }), 'unreachable', undefined],
     [wrap({ message: 'Proxy closed the connection before the tunnel was established', code: 'EPROXY' }), 'refused', undefined],
@@ -118,5 +120,21 @@ describe('proxy findings', () => {
     const d = diagnose(exampleContext(RULES.find((r) => r.id === 'proxy-auth-required')!)!)[0]!;
     expect(d.fix).toMatch(/USER:PASSWORD@proxy\.contoso\.com:3128/);
     expect(d.fix).toMatch(/never on the command line/);
+  });
+});
+
+describe('our own tunnel (token endpoint, POP3, SMTP)', () => {
+  it('refuses a socks4:// proxy with its own finding, before any connection', async () => {
+    const err = await connectThroughProxy(parseProxy('socks4://127.0.0.1:1', 'ALL_PROXY'), 'localhost', 995, { timeoutMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProxyError);
+    expect((err as ProxyError).failure).toMatchObject({ kind: 'refused', target: 'localhost:995', origin: 'ALL_PROXY' });
+    expect((err as ProxyError).message).toMatch(/socks4:\/\/ proxy, which carries only IMAP here: use http:\/\/, https:\/\/ or socks5:\/\//);
+  });
+
+  it('a password-protected mail proxy is named without its password when it answers 401', () => {
+    const p = parseProxy('http://dave:s3cret-pass@127.0.0.1:3128', 'ALL_PROXY');
+    const f = proxyFailureOf(Object.assign(new Error('Failed to setup proxy connection'), { code: 'EPROXY', _err: { message: 'Invalid response from proxy: 401' } }), p, 'localhost', 587)!;
+    expect(f).toMatchObject({ kind: 'auth-required', status: 401, proxy: 'http://dave@127.0.0.1:3128' });
+    expect(f.message).not.toContain('s3cret-pass');
   });
 });

@@ -10,8 +10,8 @@ function failureOf(ctx: DiagnosisContext): (ProxyFailure & { use: string }) | un
   return mail ? { ...mail, use: 'the mail connection' } : undefined;
 }
 
-/** What the IMAP rules would guess at from the same failed connection. */
-const GUESSES = ['imap-connection-lost', 'imap-refused', 'imap-dns', 'imap-timeout', 'imap-not-imap'];
+/** What the IMAP, POP3 and SMTP rules would guess at from the same failed connection. */
+const GUESSES = ['imap', 'pop', 'smtp'].flatMap((p) => [`${p}-connection-lost`, `${p}-refused`, `${p}-dns`, `${p}-timeout`, `${p}-not-${p}`]);
 
 const where = (f: ProxyFailure) => `${f.proxy} (from ${f.origin})`;
 const exempt = (f: ProxyFailure) => `If ${f.target.replace(/:\d+$/, '')} should be reached directly instead, list it in NO_PROXY (e.g. NO_PROXY=${f.target.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')}).`;
@@ -64,7 +64,7 @@ export const proxyRules: Rule[] = [
       return {
         summary: `The proxy ${where(f)} refused the tunnel to ${f.target}`,
         cause: `${f.message}.${policy ? ` The proxy's rules do not allow a tunnel to this host or port${port ? ` (${port})` : ''}.` : f.status && f.status >= 500 ? ' The proxy could not reach the destination itself.' : ''}`,
-        fix: `${policy ? `Ask the proxy's administrators to allow CONNECT to ${f.target} (HTTPS 443 for the token endpoint, IMAP 993 or 143 for the mail connection).` : `Check that ${f.target} is reachable from the proxy.`} ${exempt(f)}`,
+        fix: `${policy ? `Ask the proxy's administrators to allow CONNECT to ${f.target} (HTTPS 443 for the token endpoint; for mail IMAP 993 or 143, POP3 995, SMTP 587).` : `Check that ${f.target} is reachable from the proxy.`} ${exempt(f)}`,
       };
     },
   },
