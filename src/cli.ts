@@ -182,6 +182,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .option('--tenant <id>', 'tenant GUID or verified domain')
     .option('--service-id <guid>', "the Enterprise application's object ID (looked up when omitted)")
     .option('--mailbox <upn>', 'mailbox the app may read (repeatable)', collect)
+    .option('--users-file <path|->', 'the mailboxes, one a line (# comments), or a CSV with a user/mail/upn column; one foreach loop over all of them')
     .option('--cloud <name>', `global, usgov (GCC High), usgov-dod or china (21Vianet) ${choices(CLOUD_NAMES, 'global')}`)
     .option('--protocol <list>', `what the app will use, comma-separated or repeated; each adds its permission and mailbox setting ${choices(PROTOCOLS, 'imap')}`, collect)
     .action((opts: Record<string, unknown>) =>

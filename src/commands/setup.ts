@@ -4,6 +4,8 @@
 // Nothing is contacted; the same input always gives the same text.
 import { CLOUDS, type CloudName } from '../config/clouds.js';
 import * as v from '../config/validate.js';
+import { readInputFile } from '../config/files.js';
+import { parseUsersFile } from '../config/users-file.js';
 import * as mail from '../diagnose/mail-powershell.js';
 import * as ps from '../diagnose/powershell.js';
 
@@ -24,6 +26,8 @@ export interface SetupInput {
   cloud?: CloudName;
   /** What the app will use (--protocol): each adds its permission and its per-mailbox switch. */
   protocols?: Array<'imap' | 'pop' | 'smtp'>;
+  /** --users-file as given (not stdin): the test line then names the file instead of each --user. */
+  usersFile?: string;
 }
 
 /** The Exchange Online application permission each protocol needs. */
@@ -31,6 +35,22 @@ const PERMISSION = { imap: 'IMAP.AccessAsApp', pop: 'POP.AccessAsApp', smtp: 'SM
 
 /** The script variable every Exchange command uses for the service principal. */
 const SERVICE_ID = '$ServiceId';
+/** With several mailboxes: the list, written once, and the loop variable the commands use. */
+const MAILBOXES = '$Mailboxes';
+const EACH = '$m';
+// Stands for the mailbox while a command is built for the loop body (not an address anyone has).
+const SENTINEL = 'mailbox@imap-oauth.invalid';
+
+/**
+ * The commands about one mailbox: for one mailbox as they are; for several, one foreach over
+ * $Mailboxes whose body names $m (the commands are built with a stand-in address, whose quoted
+ * form is then replaced: powershell.ts quotes every real address in the list itself).
+ */
+function perMailbox(mailboxes: string[], commands: (mailbox: string) => string[]): string[] {
+  if (mailboxes.length === 1) return commands(mailboxes[0]!);
+  const quoted = ps.mailboxArg(SENTINEL);
+  return [`foreach (${EACH} in ${MAILBOXES}) {`, ...commands(SENTINEL).map((line) => `    ${line.split(quoted).join(EACH)}`), '}'];
+}
 
 // The script is plain ASCII: Windows PowerShell 5.1 reads a .ps1 without a BOM as ANSI.
 const consentPath = (permissions: string) => [
@@ -93,14 +113,16 @@ export function renderSetupScript(input: SetupInput): string {
   const cloud = CLOUDS[input.cloud ?? 'global'];
   const national = cloud.name !== 'global' ? cloud : undefined;
   const values = (mailbox: string): ps.PsValues => ({ clientId, servicePrincipalExpr: SERVICE_ID, mailbox });
-  const [firstMailbox = '', ...otherMailboxes] = mailboxes;
+  const [firstMailbox = ''] = mailboxes;
+  const several = mailboxes.length > 1;
+  const usersFile = input.usersFile && /^[^\s\p{C}!$`"\\]+$/u.test(input.usersFile) ? input.usersFile : undefined;
   const testCommand = [
     'imap-oauth test',
     `--tenant ${tenant ? shellArg(tenant) : '<tenant-id>'}`,
     `--client-id ${shellArg(clientId)}`,
     ...(national ? [`--cloud ${national.name}`] : []),
     ...(protocols.length > 1 || protocols[0] !== 'imap' ? [`--protocol ${protocols.join(',')}`] : []),
-    ...mailboxes.map((m) => `--user ${shellArg(m)}`),
+    ...(several && input.usersFile ? [`--users-file ${usersFile ? shellArg(usersFile) : '<users-file>'}`] : mailboxes.map((m) => `--user ${shellArg(m)}`)),
   ].join(' ');
 
   const lines: string[] = [
@@ -109,8 +131,7 @@ export function renderSetupScript(input: SetupInput): string {
     `#   App (client) ID:  ${clientId}`,
     `#   Tenant:           ${tenant ?? '(not given: the tenant you sign in to)'}`,
     ...(national ? [`#   Cloud:            ${national.label}`] : []),
-    `#   Mailboxes:        ${firstMailbox}`,
-    ...otherMailboxes.map((m) => `#                     ${m}`),
+    `#   Mailboxes:        ${several ? `${mailboxes.length}, listed in ${MAILBOXES} below` : firstMailbox}`,
     '#',
     "# The script registers the app's service principal in Exchange Online (New-ServicePrincipal), gives",
     '# it FullAccess to each mailbox above (Add-MailboxPermission) and shows the checks to run after.',
@@ -126,6 +147,8 @@ export function renderSetupScript(input: SetupInput): string {
     '',
     "$ErrorActionPreference = 'Stop'",
     '',
+    // One list, used by every loop below: a mailbox is added or removed in one place.
+    ...(several ? [`${MAILBOXES} = @(`, ...mailboxes.map((m, i) => `    ${ps.psQuote(m)}${i < mailboxes.length - 1 ? ',' : ''}`), ')', ''] : []),
     '# Step 1 of 5: connect to Exchange Online.',
     ...installModule('ExchangeOnlineManagement'),
     ps.connectCommand(tenant, cloud.exchangeEnvironment, { placeholder: false }),
@@ -151,24 +174,24 @@ export function renderSetupScript(input: SetupInput): string {
         ]
       : []),
   ];
-  for (const mailbox of mailboxes) {
-    lines.push(ps.addMailboxPermission(values(mailbox)));
-    if (protocols.includes('imap')) lines.push(`# ${ps.getCasMailboxImap(mailbox)}`, `# ${ps.setCasMailboxImap(mailbox)}`);
-    if (protocols.includes('pop')) lines.push(`# ${mail.getPopEnabled(mailbox)}`, `# ${mail.setPopEnabled(mailbox)}`);
-    if (protocols.includes('smtp')) {
+  lines.push(
+    ...perMailbox(mailboxes, (mailbox) => [
+      ps.addMailboxPermission(values(mailbox)),
+      ...(protocols.includes('imap') ? [`# ${ps.getCasMailboxImap(mailbox)}`, `# ${ps.setCasMailboxImap(mailbox)}`] : []),
+      ...(protocols.includes('pop') ? [`# ${mail.getPopEnabled(mailbox)}`, `# ${mail.setPopEnabled(mailbox)}`] : []),
       // SMTP AUTH is off by default in new tenants and, since the end of December 2026, in existing
       // ones: the mailbox setting overrides the tenant's, so enable it where the app sends.
-      lines.push(mail.enableSmtpAuthMailbox(mailbox), `# Only to send as another address: ${mail.addSendAs(values(mailbox))}`);
-    }
-  }
+      ...(protocols.includes('smtp') ? [mail.enableSmtpAuthMailbox(mailbox), `# Only to send as another address: ${mail.addSendAs(values(mailbox))}`] : []),
+    ]),
+  );
   lines.push(
     '',
     '# Step 5 of 5: check. The service principal (AppId, and ObjectId = the object ID above):',
     ps.getServicePrincipal({ clientId, mailbox: firstMailbox }),
     `# FullAccess for the service principal on each mailbox, and whether ${protocols.map((p) => PROTOCOL_LABEL[p]).join(', ')} ${protocols.length > 1 ? 'are' : 'is'} enabled for it:`,
-    ...mailboxes.flatMap((mailbox) => [
+    ...perMailbox(mailboxes, (mailbox) => [
       ps.getMailboxPermission(values(mailbox)),
-      `Get-CASMailbox -Identity ${ps.psQuote(mailbox)} | Format-List PrimarySmtpAddress, ${protocols.map((p) => CAS_PROPERTY[p]).join(', ')}`,
+      `Get-CASMailbox -Identity ${ps.mailboxArg(mailbox)} | Format-List PrimarySmtpAddress, ${protocols.map((p) => CAS_PROPERTY[p]).join(', ')}`,
     ]),
     '',
     `# ${ps.PROPAGATION_NOTE}`,
@@ -201,8 +224,25 @@ function optionalString(flags: Record<string, unknown>, key: string, flag: strin
   return value.trim();
 }
 
+/** --users-file (stdin for "-"): the same reader as `test --users-file`; each entry with its line. */
+function usersFromFile(flags: Record<string, unknown>, cwd: string): { value: string; origin: string }[] {
+  const path = flags.usersFile;
+  if (path === undefined) return [];
+  if (typeof path !== 'string' || path.trim() === '') throw new ConfigError('missing value for --users-file PATH|-');
+  const where = path === '-' ? 'standard input' : path;
+  let parsed: ReturnType<typeof parseUsersFile>;
+  try {
+    parsed = parseUsersFile(readInputFile(path, '--users-file', cwd));
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`--users-file ${where} ${errorMessage(err)}`);
+  }
+  if (parsed.users.length === 0) throw new ConfigError(`--users-file ${where} lists no mailbox`);
+  return parsed.users.map((u) => ({ value: u.value, origin: `--users-file ${where} line ${u.line}` }));
+}
+
 /** Validates the flags into a SetupInput; throws ConfigError with a one-line message. */
-export function setupInputFromFlags(flags: Record<string, unknown>): SetupInput {
+export function setupInputFromFlags(flags: Record<string, unknown>, cwd = process.cwd()): SetupInput {
   const rawClientId = optionalString(flags, 'clientId', '--client-id', 'GUID');
   if (rawClientId === undefined) throw new ConfigError('missing --client-id GUID (the application (client) ID of the app registration)');
   const clientId = check('--client-id', rawClientId, v.guid);
@@ -219,27 +259,34 @@ export function setupInputFromFlags(flags: Record<string, unknown>): SetupInput 
   }
 
   const rawMailboxes = flags.mailbox === undefined ? [] : Array.isArray(flags.mailbox) ? (flags.mailbox as unknown[]) : [flags.mailbox];
-  const mailboxes: string[] = [];
-  const seen = new Set<string>();
+  const given: { value: string; origin: string }[] = [];
   for (const raw of rawMailboxes) {
     if (typeof raw !== 'string' || raw.trim() === '') throw new ConfigError('missing value for --mailbox UPN');
-    const mailbox = check('--mailbox', raw.trim(), v.mailAddress);
+    given.push({ value: raw.trim(), origin: '--mailbox' });
+  }
+  given.push(...usersFromFile(flags, cwd));
+  const mailboxes: string[] = [];
+  const seen = new Set<string>();
+  for (const { value, origin } of given) {
+    // Addresses are case-insensitive: the first spelling of each is kept.
+    const mailbox = origin === '--mailbox' ? check('--mailbox', value, v.mailAddress) : check(`mailbox in ${origin}`, value, v.mailAddress);
     if (seen.has(mailbox.toLowerCase())) continue;
     seen.add(mailbox.toLowerCase());
     mailboxes.push(mailbox);
   }
-  if (mailboxes.length === 0) throw new ConfigError('missing --mailbox UPN (repeatable): the mailbox the app may read');
+  if (mailboxes.length === 0) throw new ConfigError('missing --mailbox UPN (repeatable) or --users-file PATH|-: the mailboxes the app may read');
+  const usersFile = typeof flags.usersFile === 'string' && flags.usersFile !== '-' ? flags.usersFile : undefined;
 
   const rawCloud = optionalString(flags, 'cloud', '--cloud', 'NAME');
   const cloud = rawCloud === undefined ? undefined : check('--cloud', rawCloud, v.cloud);
   const rawProtocols = flags.protocol === undefined ? [] : Array.isArray(flags.protocol) ? (flags.protocol as string[]) : [String(flags.protocol)];
   const protocols = rawProtocols.length ? check('--protocol', rawProtocols.join(','), (x) => v.protocols([x])) : undefined;
 
-  return { ...(protocols && { protocols }), clientId, ...(tenant !== undefined && { tenant }), ...(serviceId !== undefined && { serviceId }), mailboxes, ...(cloud !== undefined && { cloud }) };
+  return { ...(protocols && { protocols }), ...(usersFile !== undefined && { usersFile }), clientId, ...(tenant !== undefined && { tenant }), ...(serviceId !== undefined && { serviceId }), mailboxes, ...(cloud !== undefined && { cloud }) };
 }
 
 /** `imap-oauth setup`: prints the script on stdout. Bad input throws ConfigError (exit 2). */
-export function runSetup(flags: Record<string, unknown>, io: Io): number {
-  io.out(renderSetupScript(setupInputFromFlags(flags)));
+export function runSetup(flags: Record<string, unknown>, io: Io, cwd = process.cwd()): number {
+  io.out(renderSetupScript(setupInputFromFlags(flags, cwd)));
   return ExitCode.OK;
 }

@@ -1,4 +1,7 @@
 // `imap-oauth setup`: the PowerShell script it prints, and the validation of its flags.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderSetupScript, runSetup, setupInputFromFlags, type SetupInput } from '../../src/commands/setup.js';
 import { ConfigError } from '../../src/errors.js';
@@ -111,22 +114,52 @@ describe('renderSetupScript', () => {
     expect(s.match(/<[^>\n]*>/g)).toEqual(['<tenant-id>']);
   });
 
-  it('writes one Add-MailboxPermission, one check and one --user per mailbox', () => {
+  it('several mailboxes: one $Mailboxes list and one foreach per step, not a copy of each command per mailbox', () => {
     const mailboxes = [ALICE, BOB, 'carol@fabrikam.com'];
     const s = renderSetupScript({ ...full, mailboxes });
-    expect(count(s, 'Add-MailboxPermission -Identity')).toBe(3);
-    expect(count(s, 'Get-MailboxPermission -Identity')).toBe(3);
-    expect(count(s, '# Set-CASMailbox -Identity')).toBe(3);
-    expect(count(s, '# Get-CASMailbox -Identity')).toBe(3);
-    for (const m of mailboxes) {
-      expect(s).toContain(`Add-MailboxPermission -Identity '${m}' -User $ServiceId -AccessRights FullAccess`);
-      expect(s).toContain(`Get-MailboxPermission -Identity '${m}' -User $ServiceId`);
-      expect(s).toMatch(new RegExp(`^Get-CASMailbox -Identity '${m}' \\| Format-List PrimarySmtpAddress, ImapEnabled$`, 'm'));
-    }
-    expect(s).toContain(`#   Mailboxes:        ${ALICE}\n#                     ${BOB}\n#                     carol@fabrikam.com\n#\n`);
+    expect(s).toContain(`$Mailboxes = @(\n    '${ALICE}',\n    '${BOB}',\n    'carol@fabrikam.com'\n)\n`);
+    expect(s).toContain(
+      'foreach ($m in $Mailboxes) {\n    Add-MailboxPermission -Identity $m -User $ServiceId -AccessRights FullAccess\n' +
+        '    # Get-CASMailbox -Identity $m | Format-List ImapEnabled\n    # Set-CASMailbox -Identity $m -ImapEnabled $true\n}\n',
+    );
+    expect(s).toContain('foreach ($m in $Mailboxes) {\n    Get-MailboxPermission -Identity $m -User $ServiceId\n    Get-CASMailbox -Identity $m | Format-List PrimarySmtpAddress, ImapEnabled\n}\n');
+    expect(count(s, 'Add-MailboxPermission -Identity')).toBe(1);
+    expect(count(s, 'Get-MailboxPermission -Identity')).toBe(1);
+    // Each address once, in the list (the stand-in used to build the loop body never shows).
+    for (const m of mailboxes) expect(count(s, `'${m}'`)).toBe(2); // the list and the test line
+    expect(s).not.toContain('imap-oauth.invalid');
+    expect(s).toContain('#   Mailboxes:        3, listed in $Mailboxes below\n');
     expect(s).toContain(`--user '${ALICE}' --user '${BOB}' --user 'carol@fabrikam.com'\n`);
     // Only one service principal, whatever the number of mailboxes.
     expect(count(s, 'New-ServicePrincipal -AppId')).toBe(1);
+  });
+
+  it('one mailbox: the commands name it, no loop', () => {
+    const s = renderSetupScript(full);
+    expect(s).not.toContain('foreach');
+    expect(s).not.toContain('$Mailboxes');
+    expect(s).toContain(`Add-MailboxPermission -Identity '${ALICE}' -User $ServiceId -AccessRights FullAccess\n`);
+  });
+
+  it('30 mailboxes from a users file: the loop stays the same size, the test line names the file', () => {
+    const mailboxes = Array.from({ length: 30 }, (_, i) => `user${i + 1}@contoso.com`);
+    const one = renderSetupScript({ ...full, mailboxes: mailboxes.slice(0, 2), usersFile: 'mailboxes.txt' });
+    const s = renderSetupScript({ ...full, mailboxes, usersFile: 'mailboxes.txt' });
+    expect(s.split('\n').length - one.split('\n').length).toBe(28); // one list line per mailbox more, nothing else
+    expect(s).toContain(`imap-oauth test --tenant '${TENANT}' --client-id '${CLIENT_ID}' --users-file 'mailboxes.txt'\n`);
+    expect(s).not.toContain('--user ');
+    // A path that would not paste safely is a placeholder.
+    expect(renderSetupScript({ ...full, mailboxes, usersFile: 'my $(rm) list.txt' })).toContain('--users-file <users-file>\n');
+  });
+
+  it('smtp and pop in the loop: every per-mailbox command names $m', () => {
+    const s = renderSetupScript({ ...full, mailboxes: [ALICE, BOB], protocols: ['imap', 'pop', 'smtp'] });
+    const at = s.indexOf('foreach ($m in $Mailboxes) {');
+    const loop = s.slice(at, s.indexOf('\n}\n', at) + 3);
+    expect(loop).toContain('    Set-CASMailbox -Identity $m -SmtpClientAuthenticationDisabled $false');
+    expect(loop).toContain('    # Set-CASMailbox -Identity $m -PopEnabled $true');
+    expect(loop).toContain('Add-RecipientPermission -Identity $m -Trustee $ServiceId -AccessRights SendAs');
+    expect(loop).not.toContain(ALICE);
   });
 
   it("doubles ' inside PowerShell single-quoted values", () => {
@@ -165,8 +198,7 @@ describe('renderSetupScript', () => {
       #
       #   App (client) ID:  aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee
       #   Tenant:           contoso.onmicrosoft.com
-      #   Mailboxes:        alice@contoso.com
-      #                     o'brien@contoso.com
+      #   Mailboxes:        2, listed in $Mailboxes below
       #
       # The script registers the app's service principal in Exchange Online (New-ServicePrincipal), gives
       # it FullAccess to each mailbox above (Add-MailboxPermission) and shows the checks to run after.
@@ -183,6 +215,11 @@ describe('renderSetupScript', () => {
       #   IMAP.AccessAsApp > Add permissions > Grant admin consent
 
       $ErrorActionPreference = 'Stop'
+
+      $Mailboxes = @(
+          'alice@contoso.com',
+          'o''brien@contoso.com'
+      )
 
       # Step 1 of 5: connect to Exchange Online.
       if (-not (Get-Module -ListAvailable -Name ExchangeOnlineManagement)) {
@@ -222,20 +259,19 @@ describe('renderSetupScript', () => {
       # IMAP must also be enabled for each mailbox: Get-CASMailbox (also run in step 5) shows ImapEnabled.
       # Only where it is False, remove the # in front of Set-CASMailbox (turning IMAP on for a mailbox
       # is a policy decision).
-      Add-MailboxPermission -Identity 'alice@contoso.com' -User $ServiceId -AccessRights FullAccess
-      # Get-CASMailbox -Identity 'alice@contoso.com' | Format-List ImapEnabled
-      # Set-CASMailbox -Identity 'alice@contoso.com' -ImapEnabled $true
-      Add-MailboxPermission -Identity 'o''brien@contoso.com' -User $ServiceId -AccessRights FullAccess
-      # Get-CASMailbox -Identity 'o''brien@contoso.com' | Format-List ImapEnabled
-      # Set-CASMailbox -Identity 'o''brien@contoso.com' -ImapEnabled $true
+      foreach ($m in $Mailboxes) {
+          Add-MailboxPermission -Identity $m -User $ServiceId -AccessRights FullAccess
+          # Get-CASMailbox -Identity $m | Format-List ImapEnabled
+          # Set-CASMailbox -Identity $m -ImapEnabled $true
+      }
 
       # Step 5 of 5: check. The service principal (AppId, and ObjectId = the object ID above):
       Get-ServicePrincipal | Where-Object AppId -eq 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee' | Format-List
       # FullAccess for the service principal on each mailbox, and whether IMAP is enabled for it:
-      Get-MailboxPermission -Identity 'alice@contoso.com' -User $ServiceId
-      Get-CASMailbox -Identity 'alice@contoso.com' | Format-List PrimarySmtpAddress, ImapEnabled
-      Get-MailboxPermission -Identity 'o''brien@contoso.com' -User $ServiceId
-      Get-CASMailbox -Identity 'o''brien@contoso.com' | Format-List PrimarySmtpAddress, ImapEnabled
+      foreach ($m in $Mailboxes) {
+          Get-MailboxPermission -Identity $m -User $ServiceId
+          Get-CASMailbox -Identity $m | Format-List PrimarySmtpAddress, ImapEnabled
+      }
 
       # Changes can take up to about 30 minutes to reach the Exchange Online servers: wait, then run the check again.
       # To check end to end, run imap-oauth on the machine that runs the app, with its credential
@@ -262,6 +298,23 @@ describe('runSetup', () => {
       mailboxes: [ALICE, BOB],
     });
     expect(setupInputFromFlags({ clientId: CLIENT_ID, mailbox: ALICE })).toEqual({ clientId: CLIENT_ID, mailboxes: [ALICE] });
+  });
+
+  it('--users-file: one address a line or a CSV, merged with --mailbox, repeats dropped; a bad address names its line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'imap-oauth-setup-'));
+    try {
+      writeFileSync(join(dir, 'list.txt'), `# the shared mailboxes\n${BOB}\n\nALICE@contoso.com\ncarol@fabrikam.com\n`);
+      expect(setupInputFromFlags({ clientId: CLIENT_ID, mailbox: [ALICE], usersFile: 'list.txt' }, dir)).toEqual({ clientId: CLIENT_ID, usersFile: 'list.txt', mailboxes: [ALICE, BOB, 'carol@fabrikam.com'] });
+      writeFileSync(join(dir, 'export.csv'), `DisplayName,UserPrincipalName\nAlice,${ALICE}\n"Bob, B",${BOB}\n`);
+      expect(setupInputFromFlags({ clientId: CLIENT_ID, usersFile: 'export.csv' }, dir).mailboxes).toEqual([ALICE, BOB]);
+      writeFileSync(join(dir, 'bad.txt'), `${ALICE}\nnot an address\n`);
+      expect(() => setupInputFromFlags({ clientId: CLIENT_ID, usersFile: 'bad.txt' }, dir)).toThrow(/^invalid mailbox in --users-file bad\.txt line 2 "not an address": contains spaces/);
+      writeFileSync(join(dir, 'empty.txt'), '# nothing yet\n');
+      expect(() => setupInputFromFlags({ clientId: CLIENT_ID, usersFile: 'empty.txt' }, dir)).toThrow(/^--users-file empty\.txt lists no mailbox$/);
+      expect(() => setupInputFromFlags({ clientId: CLIENT_ID, usersFile: 'missing.txt' }, dir)).toThrow(/^cannot read missing\.txt \(--users-file\): no such file$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([
