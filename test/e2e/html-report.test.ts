@@ -3,6 +3,7 @@
 // summary rows, the cause, its fix, and hostile text (an app name and an IMAP server's replies
 // carrying <script>) shown as text, never an element. Every output and the page are scanned for
 // the secrets handed out.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -179,6 +180,30 @@ describe('--html opened in headless Chromium', () => {
     expect(text).toMatch(/someone@contoso\.com IMAP 127\.0\.0\.1:\d+ PASS /);
     expect(text).not.toContain('Causes');
     files.push(readFileSync(out, 'utf8'));
+  });
+
+  it('check({ html }) from Node writes the same page', async () => {
+    const token = await w.tokenFile();
+    secrets.push(token.token);
+    const out = join(w.dir, 'api.html');
+    const entry = new URL('../../dist/index.js', import.meta.url).href;
+    const options = { user: SANDBOX.user, host: '127.0.0.1', port: hostile.port, caFile: hostileCa, accessTokenFile: token.path, html: out };
+    const program = `const { check } = await import(${JSON.stringify(entry)}); const r = await check(${JSON.stringify(options)}); process.stdout.write(String(r.exitCode));`;
+    const run = await new Promise<CliRun>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', program], { cwd: w.dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr, ms: 0 }));
+    });
+    runs.push(run);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('6');
+    const html = page(out);
+    expect(html).toContain('<title>imap-oauth report: FAIL, 1 check, 1 failed</title>');
+    expect(html).toContain(`1 NO [AUTHENTICATIONFAILED] &lt;img src=x onerror=alert(3)&gt; &lt;script&gt;alert(1)&lt;/script&gt; denied`);
   });
 
   it('a path that cannot be written is exit 2 before any connection; an empty path is a usage error', async () => {
