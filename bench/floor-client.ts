@@ -8,6 +8,8 @@ export interface FloorOptions {
   host: string;
   port: number;
   caPem: string;
+  /** One context for many sessions (a batch): `ca` would build and parse one per connection. */
+  secureContext?: tls.SecureContext;
   user: string;
   token: string;
   folder?: string;
@@ -31,7 +33,8 @@ export function floorSession(opts: FloorOptions): Promise<FloorResult> {
     { tag: 'c', command: 'c LOGOUT', shown: 'c LOGOUT' },
   ];
   return new Promise<FloorResult>((resolve, reject) => {
-    const socket = tls.connect({ host: opts.host, port: opts.port, ca: [opts.caPem], minVersion: 'TLSv1.3' });
+    const trust = opts.secureContext ? { secureContext: opts.secureContext } : { ca: [opts.caPem] };
+    const socket = tls.connect({ host: opts.host, port: opts.port, ...trust, minVersion: 'TLSv1.3' });
     let buffer = '';
     let step = -1; // -1: waiting for the greeting
     let exists: number | undefined;

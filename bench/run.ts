@@ -5,7 +5,10 @@
 // Not a test: nothing here asserts a time; the targets of issue 4 are reported as met or not.
 //
 // Knobs (environment): BENCH_RUNS (7), BENCH_STARTUP_RUNS (15), BENCH_BATCH_SIZE (200),
-// BENCH_BATCH_RUNS ("1,3,5" runs at concurrency 1,8,32), BENCH_NO_WRITE=1 (do not write BENCHMARKS.md).
+// BENCH_BATCH_RUNS ("1,3,5" runs at concurrency 1,8,32), BENCH_NO_WRITE=1 (do not write BENCHMARKS.md);
+// issue 13: BENCH_SIZES ("100,1000,10000,100000": the --jsonl batches, bench/scale.ts), BENCH_SCALE_CONCURRENCY (32),
+// BENCH_FLOOR_MAX (10000 floor-client sessions at most), BENCH_SCALE_MAX_MIN (12: skip a size predicted longer),
+// BENCH_CODE_CACHE_RUNS (9; 0 skips the code-cache experiment, bench/code-cache.ts).
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +22,9 @@ import { startDovecot, type Dovecot } from '../test/support/dovecot.js';
 import { startDelayProxy, type DelayProxy } from './delay-proxy.js';
 import { floorSession } from './floor-client.js';
 import { GNU_TIME, killAllChildren, rssFileIn, runChild, type ChildRun } from './proc.js';
+import { firstLine, fx, maxOf, mb, median, ms, ratio, table, type Target } from './util.js';
+import { measureScale, renderScale, sizesFrom, type ScaleResult } from './scale.js';
+import { measureCodeCache, renderCodeCache, type CodeCacheResult } from './code-cache.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -42,7 +48,12 @@ const BATCH_RUNS = (() => {
 })();
 const WRITE_MD = env.BENCH_NO_WRITE !== '1';
 /** The whole run stops (servers closed, children killed) after this long, whatever happens. */
-const OVERALL_DEADLINE_MS = 15 * 60_000;
+const SIZES = sizesFrom(env.BENCH_SIZES);
+const SCALE_CONCURRENCY = int('BENCH_SCALE_CONCURRENCY', 32, 1, 64);
+const FLOOR_MAX = int('BENCH_FLOOR_MAX', 10_000, 1, 1_000_000);
+const SCALE_MAX_MS = int('BENCH_SCALE_MAX_MIN', 12, 1, 120) * 60_000;
+const CODE_CACHE_RUNS = int('BENCH_CODE_CACHE_RUNS', 9, 0, 50);
+const OVERALL_DEADLINE_MS = 20 * 60_000 + 2 * SCALE_MAX_MS;
 const SINGLE_TIMEOUT_MS = 30_000;
 const STARTUP_TIMEOUT_MS = 15_000;
 /** A batch at concurrency c needs about size/c × 7 RTT; allow plenty, but bounded. */
@@ -72,22 +83,6 @@ const AUDIENCE = 'https://outlook.office365.com';
 // Small helpers
 
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
-const median = (xs: number[]) => {
-  const v = xs.filter((x) => Number.isFinite(x));
-  if (v.length === 0) return NaN;
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const maxOf = (xs: (number | undefined)[]) => {
-  const v = xs.filter((x): x is number => x !== undefined && Number.isFinite(x));
-  return v.length ? Math.max(...v) : undefined;
-};
-const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : 'n/a');
-const fx = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-const ratio = (x: number, base: number) => (Number.isFinite(x) && Number.isFinite(base) && base > 0 ? `${(x / base).toFixed(2)}×` : 'n/a');
-const mb = (kb: number | undefined) => (kb !== undefined && Number.isFinite(kb) ? `${(kb / 1024).toFixed(0)} MB` : 'n/a');
-const firstLine = (s: string) => s.trim().split('\n')[0]?.slice(0, 200) ?? '';
 /** Hides the secrets given and anything that looks like a token or a base64 SASL string. */
 const redactLine = (s: string, secrets: string[]) => {
   let out = s;
@@ -680,19 +675,12 @@ interface Report {
   batch: BatchResult[] | { unavailable: string };
   startup: StartupResult[];
   proxy: { meanLatenessMs: number; batchMeanLatenessMs: number };
+  scale: ScaleResult;
+  codeCache?: CodeCacheResult;
   durationS: number;
   loadEnd: number;
 }
 
-interface Target {
-  name: string;
-  met: boolean | null;
-  detail: string;
-}
-
-function table(head: string[], rows: string[][]): string {
-  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
-}
 
 function render(r: Report): { text: string; targets: Target[] } {
   const single = new Map(r.single.map((s) => [s.c.key, s]));
@@ -832,6 +820,32 @@ function render(r: Report): { text: string; targets: Target[] } {
     detail: `\`imap-oauth --help\` ${ms(help)} = ${ratio(help, nodeBase)} \`node -e 0\` (${ms(nodeBase)}); \`--version\` ${ratio(st.get('`imap-oauth --version`') ?? NaN, nodeBase)}.`,
   });
 
+  // Issue 13's targets, from the same runs.
+  const targets13: Target[] = [];
+  targets13.push({
+    name: `One check with a ready token at ${RTT_MS} ms RTT: wall ≤ 1.0× curl's`,
+    met: Number.isFinite(cliTok.w50) && Number.isFinite(base.w50) ? cliTok.w50 <= base.w50 : null,
+    detail: `\`imap-oauth test --access-token-file\` ${ms(cliTok.w50)} against curl's ${ms(base.w50)}: ${ratio(cliTok.w50, base.w50)}` +
+      ` (${fx(cliTok.rts, 2)} round trips against curl's ${fx(base.rts, 2)}; ${ms(cliTok.w50 - base.w50)} ${cliTok.w50 <= base.w50 ? 'less' : 'more'} in all). imaplib ${ms(imaplib.w50)}.`,
+  });
+  const localQ = cliTok.local / nodeBase;
+  targets13.push({
+    name: 'Local time of that check ≤ 3× `node -e 0`',
+    met: Number.isFinite(localQ) ? localQ <= 3 : null,
+    detail: `local time (wall @ ${RTT_MS} ms − round trips × ${RTT_MS} ms) ${ms(cliTok.local)} against \`node -e 0\` ${ms(nodeBase)}: ${fx(localQ, 2)}×` +
+      `; through the 0 ms proxy the whole check takes ${ms(cliTok.w0)} = ${ratio(cliTok.w0, nodeBase)} \`node -e 0\`. curl's local time ${ms(base.local)}.`,
+  });
+  const secretDelta = cliAll.w50 - cliTok.w50;
+  targets13.push({
+    name: 'The client-secret path within 60 ms of the ready-token path',
+    met: Number.isFinite(secretDelta) ? secretDelta <= 60 : null,
+    detail: `\`imap-oauth test\` with a client secret (MSAL, one token POST that overlaps the IMAP connect) ${ms(cliAll.w50)} against ${ms(cliTok.w50)} with a ready token at ${RTT_MS} ms RTT: ${ms(secretDelta)} apart` +
+      `; with no added delay ${ms(cliAll.w0)} against ${ms(cliTok.w0)}: ${ms(cliAll.w0 - cliTok.w0)} (MSAL's chunk and the token request on loopback).`,
+  });
+  // The large batches' CPU per mailbox is compared without the CLI's start-up too: its CPU time, estimated by the wall at 0 ms added.
+  const scale = renderScale(r.scale, cliTok.w0);
+  targets13.push(...scale.targets);
+
   const m = r.machine;
   const tr = r.transcripts;
   const block = (title: string, lines: string[]) => `${title}\n\n\`\`\`\n${lines.join('\n')}\n\`\`\``;
@@ -848,6 +862,10 @@ function render(r: Report): { text: string; targets: Target[] } {
     '',
     `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memGb} GiB RAM, ${m.kernel}; Node ${m.node}; ${m.curl}; ${m.python}.`,
     `Load average (1 min) when the bench started: ${fx(m.loadStart, 2)}${m.loadStart > 0.5 ? ' — not idle: other work was running, so process start-up times and the batch are noisier' : ' (idle)'}; at the end ${fx(r.loadEnd, 2)}, the bench's own load included.`,
+    '',
+    '## Targets (issue 13)',
+    '',
+    ...targets13.map((t) => `- **${verdict(t)}**: ${t.name}. ${t.detail}`),
     '',
     '## Targets (issue 4)',
     '',
@@ -889,6 +907,9 @@ function render(r: Report): { text: string; targets: Target[] } {
     '',
     table(['command', 'runs', 'median', 'min', 'vs `node -e 0`'], startupRows),
     '',
+    scale.text,
+    '',
+    ...(r.codeCache ? [renderCodeCache(r.codeCache), ''] : []),
     '## On the wire (one run each, no added delay; tokens and SASL strings redacted, long lines cut)',
     '',
     `curl 7.88 with \`--oauth2-bearer\` and \`--login-options AUTH=XOAUTH2\` sends **${tr.curlMechanism}** to this Dovecot, which offers XOAUTH2 and`,
@@ -908,7 +929,7 @@ function render(r: Report): { text: string; targets: Target[] } {
     block('floor client:', tr.floor),
     '',
   ].join('\n');
-  return { text, targets };
+  return { text, targets: [...targets13, ...targets] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -926,7 +947,7 @@ async function main(): Promise<void> {
       void cleanup().finally(() => process.exit(130));
     });
   }
-  if (!existsSync(path.join(ROOT, 'dist', 'cli.js'))) throw new Error('dist/cli.js missing: npm run build first (npm run bench does)');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli-bundle.js'))) throw new Error('dist/cli-bundle.js missing: npm run build first (npm run bench does)');
   rmSync(SNAPSHOT, { recursive: true, force: true });
   mkdirSync(SNAPSHOT, { recursive: true });
   for (const item of ['bin', 'dist', 'package.json']) cpSync(path.join(ROOT, item), path.join(SNAPSHOT, item), { recursive: true });
@@ -959,9 +980,15 @@ async function main(): Promise<void> {
     batch = { unavailable: avail.why };
   }
   const startup = await measureStartup(w);
+  const codeCache = CODE_CACHE_RUNS > 0 ? await measureCodeCache({ node: NODE, snapshot: SNAPSHOT, dir: w.dir, tokenFile: w.tokenFile, runs: CODE_CACHE_RUNS, env: BASE_ENV, log }) : undefined;
+  const scale = await measureScale({
+    node: NODE, bin: BIN, floorScript: path.join(ROOT, 'bench', '.build', 'bench', 'floor-batch.js'), dir: w.dir, host: '127.0.0.1', port: w.dovecot.port,
+    caFile: w.caFile, tokenFile: w.tokenFile, env: BASE_ENV, sizes: SIZES, concurrency: SCALE_CONCURRENCY, floorMax: FLOOR_MAX, maxWallMs: SCALE_MAX_MS,
+    serverCpuS: () => dovecotCpuS(w.dovecot), log,
+  });
   const proxy = { meanLatenessMs: lateness(['rtt50', 'rtt150']), batchMeanLatenessMs: lateness(['batch']) };
 
-  const { text, targets } = render({ machine: mach, authority, single, transcripts: tr, batch, startup, proxy, durationS: (performance.now() - started) / 1000, loadEnd: os.loadavg()[0] ?? NaN });
+  const { text, targets } = render({ machine: mach, authority, single, transcripts: tr, batch, startup, proxy, scale, codeCache, durationS: (performance.now() - started) / 1000, loadEnd: os.loadavg()[0] ?? NaN });
   process.stdout.write(`${text}\n`);
   if (WRITE_MD) {
     writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), text);

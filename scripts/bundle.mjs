@@ -43,7 +43,7 @@ const REPLACED = {
 
 const exact = (names) => new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
 
-const leftOutPlugin = {
+export const leftOutPlugin = {
   name: 'left-out',
   setup(b) {
     b.onResolve({ filter: exact(Object.keys(LEFT_OUT)) }, (args) => ({ path: args.path, namespace: 'left-out' }));
