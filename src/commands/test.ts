@@ -13,7 +13,7 @@ import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { probeOne, type ProbeOneTarget, type Protocol } from '../probe/dispatch.js';
 import { proxyFor, type ProxyEndpoint } from '../net/proxy.js';
-import type { ProbeResult } from '../imap/types.js';
+import type { ProbeResult, StageResult } from '../imap/types.js';
 import type { FileOptions, Sink } from '../io.js';
 import type { Redactor } from '../redact.js';
 import { githubAnnotation } from '../report/github.js';
@@ -23,7 +23,7 @@ import { credentialInfo } from '../report/credential-info.js';
 import { writeHtmlReport } from '../report/html-file.js';
 import { writeMonitoringFiles } from '../report/monitoring-files.js';
 import { renderNagios } from '../report/nagios.js';
-import { createProgress } from '../report/progress.js';
+import { createProgress, createStageLog, type StageLog } from '../report/progress.js';
 import { renderSummary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
 import { exitCodeFor, type MailboxResult, type RunResult } from '../result.js';
@@ -63,10 +63,10 @@ async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: Acqu
 }
 
 /** Where one protocol of one mailbox is checked. */
-function targetFor(config: Config, user: string, protocol: Protocol): ProbeOneTarget {
+function targetFor(config: Config, user: string, protocol: Protocol, onStage?: (stage: StageResult) => void): ProbeOneTarget {
   const { host, port } = endpointOf(config, protocol);
   const sendTo = protocol === 'smtp' && config.sendTestTo !== undefined ? config.sendTestTo || user : undefined;
-  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}), ...mailProxy(config, host, port) };
+  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}), ...mailProxy(config, host, port), ...(onStage ? { onStage } : {}) };
 }
 
 /** The proxy for the mail connection, IMAP, POP and SMTP alike (NO_PROXY names the host as given). */
@@ -82,8 +82,8 @@ export function endpointOf(config: Config, protocol: Protocol): { host: string; 
 }
 
 /** null: interrupted before the first connection started (waiting for --rate). */
-async function probeWithRetries(config: Config, user: string, protocol: Protocol, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal, bucket?: TokenBucket): Promise<ProbeResult | null> {
-  const target = targetFor(config, user, protocol);
+async function probeWithRetries(config: Config, user: string, protocol: Protocol, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal, bucket?: TokenBucket, onStage?: (stage: StageResult) => void): Promise<ProbeResult | null> {
+  const target = targetFor(config, user, protocol, onStage);
   // Every connection start, a retry's too, takes a token from the --rate bucket.
   const attempt = async () => ((await (bucket?.take(signal) ?? true)) && !signal.aborted ? probeOne(protocol, target, token, redactor, signal) : null);
   let probe = await attempt();
@@ -126,6 +126,8 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
   );
 
   try {
+    // One mailbox on a terminal: each stage on stderr as it ends (a hang shows where it is).
+    const live = config.output.stages ? startStageLog(config, io) : null;
     // The token is requested while the first connections open: AUTHENTICATE waits for it, so its
     // round trips overlap TCP, TLS and the greeting instead of coming before them.
     const tokenResult = Promise.race([interruptedToken, tokenWithRetries(config, controller.signal, {
@@ -153,6 +155,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
       },
       () => undefined, // the error itself surfaces where tokenResult is awaited
     );
+    if (live) void tokenResult.then((r) => live.stage(tokenStage(r.report), config.protocols.length > 1 ? '' : undefined), () => undefined);
 
     // A delegated flow without --user checks the signed-in user's own mailbox: known once signed in.
     const users = config.users.length ? config.users : [await signedInUser(tokenResult)];
@@ -184,7 +187,8 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
         if (signal.aborted) return null;
         // Once the token is known to be missing, no more connections are opened.
         if (settled && !settled.token) return tokenFailure(user, settled.report, protocol);
-        const probe = await probeWithRetries(config, user, protocol, accessToken, redactor, signal, bucket);
+        const onStage = live ? (stage: StageResult) => live.stage(stage, config.protocols.length > 1 ? protocol : undefined) : undefined;
+        const probe = await probeWithRetries(config, user, protocol, accessToken, redactor, signal, bucket, onStage);
         const { report: token, token: haveToken } = await tokenResult;
         if (!haveToken) return signal.aborted ? null : tokenFailure(user, token, protocol);
         if (!probe || probe.evidence.interrupted) return null;
@@ -218,6 +222,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
       controller.signal,
     );
     progress?.clear();
+    live?.end();
     const { report: token } = await tokenResult;
 
     const results = collected.results();
@@ -254,6 +259,13 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/** The live stage lines, headed at once by what is checked where. */
+function startStageLog(config: Config, io: Sink): StageLog {
+  const who = config.users[0] ?? 'the signed-in user';
+  const where = config.protocols.map((p) => `${p} ${endpointOf(config, p).host}:${endpointOf(config, p).port}`).join(', ');
+  return createStageLog((text) => io.err(text), { color: config.output.color, width: process.stderr.columns || 80, heading: `Checking ${who} (${where}) …` });
+}
 
 /** Report files go through the sink: redacted like every other output. */
 export function writeReport(io: Sink, path: string, text: string, flag: string, opts: FileOptions = {}): void {

@@ -429,6 +429,7 @@ export function resolveConfig(input: ResolveInput): Config {
       stepSummaryPath: env.GITHUB_ACTIONS === 'true' && env.GITHUB_STEP_SUMMARY ? env.GITHUB_STEP_SUMMARY : undefined,
       githubAnnotations: env.GITHUB_ACTIONS === 'true',
       progress: !json && !jsonl && input.stderrIsTTY === true && userList.length > 1,
+      stages: !json && !jsonl && !nagios && input.stderrIsTTY === true && userList.length <= 1,
       verbose: flags.verbose === true,
       debug: flags.debug === true,
       color: !json && !jsonl && !noColor && (input.stdoutIsTTY || forceColor),

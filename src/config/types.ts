@@ -57,6 +57,8 @@ export interface OutputOptions {
   githubAnnotations: boolean;
   /** Progress bar on stderr (a terminal, several mailboxes, human output). */
   progress: boolean;
+  /** Each stage on stderr as it ends (a terminal, one mailbox, human output, not --nagios). */
+  stages?: boolean;
   verbose: boolean;
   color: boolean;
   debug: boolean;

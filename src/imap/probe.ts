@@ -24,6 +24,8 @@ export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'fol
   waitForLogout?: boolean;
   /** Tunnel through this proxy (imapflow's `proxy` option: HTTP CONNECT or SOCKS). */
   proxy?: ProxyEndpoint;
+  /** Called as each stage ends, passed or failed (live progress on a terminal). */
+  onStage?: (stage: StageResult) => void;
 };
 
 const TLS_VERIFY_CODES = new Set([
@@ -80,6 +82,7 @@ class StageClock {
   constructor(
     private readonly timeoutMs: number,
     private readonly onTimeout: (stage: StageName) => void,
+    private readonly onStage?: (stage: StageResult) => void,
   ) {
     this.arm();
   }
@@ -93,7 +96,7 @@ class StageClock {
   pass(detail: string, next?: StageName, armed = true) {
     // After a failure imapflow may still deliver a late callback: the run is already decided.
     if (this.failed) return;
-    this.stages.push({ name: this.current, ok: true, ms: this.elapsed(), detail });
+    this.record({ name: this.current, ok: true, ms: this.elapsed(), detail });
     if (next) this.enter(next, armed);
     else this.stop();
   }
@@ -110,8 +113,13 @@ class StageClock {
   fail(detail: string) {
     if (this.failed) return;
     this.failed = true;
-    this.stages.push({ name: this.current, ok: false, ms: this.elapsed(), detail });
+    this.record({ name: this.current, ok: false, ms: this.elapsed(), detail });
     this.stop();
+  }
+
+  private record(stage: StageResult) {
+    this.stages.push(stage);
+    this.onStage?.(stage);
   }
 
   stop() {
@@ -163,7 +171,7 @@ export async function probeMailbox(
   const clock = new StageClock(target.timeoutMs, (stage) => {
     timedOut = stage;
     client?.close();
-  });
+  }, target.onStage);
   const servername = isIP(target.host) ? undefined : target.host;
   const address = routeFor(target.host, target.port, target.connectTo ?? []);
 
