@@ -108,13 +108,14 @@ function header(run: RunResult, meta: HtmlMeta, n: { verdict: string; failed: nu
     facts.push(['Token', `<span class="badge fail">failed</span> ${esc(tokenErrorLine(e))} <span class="muted">(${esc(how)}${ids ? ` · ${esc(ids)}` : ''})</span>`]);
   }
   if (claims) {
-    const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : v);
+    // Claims are the token's to choose: a list is joined, anything but a string shown as JSON.
+    const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : v === undefined || typeof v === 'string' ? v : JSON.stringify(v));
     const rows: [string, unknown][] = [['aud', list(claims.aud)], [claims.scp ? 'scp' : 'roles', claims.scp ?? (list(claims.roles) || '(none)')], ['app', claims.app_displayname], ['appid', claims.appid ?? claims.azp], ['oid', claims.oid], ['upn', claims.upn]];
     const shown = rows.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `<span class="muted">${k}</span> <span class="mono">${esc(v)}</span>`);
     facts.push(['Token claims', `${shown.join('<br>')}<br><span class="muted">decoded, not verified; the token itself is never shown</span>`]);
   }
   const verdictText = n.notRun
-    ? `${n.verdict} — interrupted: ${n.notRun} of ${n.total} not checked`
+    ? `${n.verdict} — interrupted: ${n.notRun} of ${n.total} not checked${n.failed ? `, ${n.failed} failed` : ''} (exit ${run.exitCode})`
     : run.ok
       ? `PASS — ${n.total === 1 ? 'the check' : `all ${n.total} checks`} passed`
       : `FAIL — ${n.failed} of ${plural(n.total, 'check')} failed (exit ${run.exitCode})`;

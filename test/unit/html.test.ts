@@ -92,6 +92,7 @@ describe('renderHtml: hostile text stays text', () => {
     expect(html).toContain('1 NO &lt;script&gt;');
     expect(html).toContain('<span class="dir c">C:</span> 1 AUTHENTICATE XOAUTH2 &lt;redacted&gt;');
     expect(html).toContain('<span class="badge notrun">NOT RUN</span>');
+    expect(html).toContain('FAIL — interrupted: 1 of 3 not checked, 1 failed (exit 6)');
     expect(html).toContain('<span class="mono">https://learn.microsoft.com/&lt;script&gt;');
     expect(html).toContain('<dt>Tenant</dt><dd>72f988bf-86f1-41af-91ab-2d7cd011db47</dd>');
     expect(html).toContain('imap-oauth 9.8.7');
