@@ -1,6 +1,7 @@
 // Live progress for one mailbox on a terminal: each stage appears on stderr the moment it ends, then
 // the report; nothing extra when stderr is not a terminal, nor with --json. The terminal is a real
-// pseudo-terminal from util-linux's `script` (present on every Debian: util-linux is essential).
+// pseudo-terminal from `script` (util-linux's, in Debian's bsdutils package, which is Essential: on
+// every Debian machine and in CI).
 import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki } from '../../src/sandbox/pki.js';
@@ -16,7 +17,7 @@ const ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME 
 beforeAll(() => {
   // A missing `script` is a failure, never a silent skip.
   const found = spawnSync('script', ['--version'], { encoding: 'utf8' });
-  if (found.status !== 0) throw new Error('util-linux `script` is required for the terminal tests: apt-get install -y util-linux');
+  if (found.status !== 0) throw new Error('`script` (util-linux) is required for the terminal tests: apt-get install -y bsdutils');
 });
 
 interface Terminal {
