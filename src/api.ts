@@ -39,6 +39,10 @@ export interface CheckOptions {
   timeout?: number;
   concurrency?: number;
   retries?: number;
+  /** Connection starts per second or minute across the batch, as `--rate`: "10/s", "600/m". */
+  rate?: string;
+  /** Only the i-th of n slices of the mailboxes, as `--shard`: "1/4". */
+  shard?: string;
   caFile?: string;
   connectTo?: string[];
   insecure?: boolean;
@@ -128,6 +132,8 @@ function toFlags(o: CheckOptions): Record<string, unknown> {
     timeout: str(o.timeout),
     concurrency: str(o.concurrency),
     retries: str(o.retries),
+    rate: o.rate,
+    shard: o.shard,
     caFile: o.caFile,
     connectTo: o.connectTo,
     insecure: o.insecure,

@@ -211,6 +211,31 @@ describe('--shard', () => {
   });
 });
 
+describe('the Node API: rate and shard', () => {
+  it('check({ users, rate, shard }) returns that shard\'s results; a bad shard rejects with CheckOptionsError', async () => {
+    const entry = join(process.cwd(), 'dist', 'index.js');
+    const file = join(world.dir, 'api-shard.mjs');
+    const options = { users: USERS, tenant: world.args().at(world.args().indexOf('--tenant') + 1), clientId: world.args().at(world.args().indexOf('--client-id') + 1), clientSecret: world.secret, authorityHost: world.identity.url, host: world.dovecot.host, port: world.dovecot.port, caFile: world.caFile, timeout: 5 };
+    writeFileSync(file, `import { check, CheckOptionsError } from ${JSON.stringify(entry)};
+const options = ${JSON.stringify(options)};
+const report = await check({ ...options, rate: '100/s', shard: '1/2' });
+const bad = await check({ ...options, shard: '3/2' }).catch((e) => e);
+console.log(JSON.stringify({ ok: report.ok, users: report.results.map((r) => r.user), bad: bad instanceof CheckOptionsError ? bad.message : String(bad) }));
+`);
+    // Asynchronous on purpose: the identity stand-in runs in this process and must keep answering.
+    const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stdout).toBe(0);
+    const out = JSON.parse(stdout) as { ok: boolean; users: string[]; bad: string };
+    expect(out.ok).toBe(true);
+    const direct = await cli(batchArgs(usersFile, '--jsonl', '--shard', '1/2'));
+    expect(out.users.sort()).toEqual(resultsOf(direct.stdout).map((r) => r.user as string).sort());
+    expect(out.bad).toMatch(/^invalid shard "3\/2" \(from --shard\): i must be between 1 and n \(2\)/);
+  });
+});
+
 describe('secrets never leak (large batches)', () => {
   it('no output holds the secret or a token', () => {
     const outputs = runs.flatMap((r) => [r.stdout, r.stderr]);
