@@ -230,7 +230,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     const exitCode = stoppedBy === 'SIGTERM' ? ExitCode.TERMINATED : interrupted || stoppedBy ? ExitCode.INTERRUPTED : collected.worstExit;
     // Named only for the reports that list them (JUnit, Nagios, the step summary …); --jsonl counts them.
     const notRun = interrupted && collected.keep !== 'none' ? notRunChecks(plan, collected, config.protocols.length > 1) : [];
-    const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}), credential: credentialInfo(config) };
+    const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}), credential: credentialInfo(config, token) };
     const wallMs = Math.round(performance.now() - started);
 
     if (config.output.junitPath) writeReport(io, config.output.junitPath, renderJunit(run), '--junit', { markup: true });

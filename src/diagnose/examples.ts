@@ -48,6 +48,7 @@ const EXAMPLES: Record<string, () => DiagnosisContext> = {
   'token-client-mismatch': () => ({ ...context(goodToken({ appid: '00000000-0000-0000-0000-00000000000b' })), clientId: '00000000-0000-0000-0000-00000000000a' }),
   'token-expired': () => context(goodToken({ exp: NOW_S - 600 })),
   'token-not-yet-valid': () => context(goodToken({ nbf: NOW_S + 3600 })),
+  'refresh-token-inactive': () => ({ ...context({ ...goodToken(), source: 'refresh-token', signIn: { foundIssuedAt: new Date(NOW.getTime() - 70 * 86_400_000).toISOString(), refreshTokenIssuedAt: NOW.toISOString(), renewed: true } }), credential: 'refresh-token' }),
   'credential-certificate-expiring': () => ({ ...context(goodToken()), credential: 'certificate', credentialNotAfter: new Date(NOW.getTime() + 12 * 86_400_000), warnDays: 30 }),
   'imap-server-misbehaved': () => imap('authenticate', { protocolViolation: { kind: 'literal-too-large', detail: 'a literal announced larger than 65536 bytes; the session was ended' } }),
   'imap-timeout': () => imap('connect', { timedOut: 'connect' }),

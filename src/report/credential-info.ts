@@ -1,7 +1,10 @@
 // The run's credential as reports show it: which kind, and when a certificate stops working.
 import type { Config, CredentialSource } from '../config/types.js';
+import { refreshTokenAge, type RefreshTokenAge } from '../token/refresh-age.js';
+import type { TokenReport } from '../token/types.js';
 
-export interface CredentialInfo {
+/** A user's sign-in (--flow device-code, interactive, refresh-token with --token-cache) adds its refresh token's age. */
+export interface CredentialInfo extends RefreshTokenAge {
   kind: CredentialSource;
   /** The certificate's notAfter (ISO 8601); absent for credentials whose end this tool cannot see. */
   notAfter?: string;
@@ -9,9 +12,9 @@ export interface CredentialInfo {
   thumbprintSha1?: string;
 }
 
-export function credentialInfo(config: Config): CredentialInfo {
+export function credentialInfo(config: Config, token?: TokenReport, now = new Date()): CredentialInfo {
   const cred = config.credential;
-  if (cred.kind !== 'certificate') return { kind: cred.kind };
+  if (cred.kind !== 'certificate') return { kind: cred.kind, ...refreshTokenAge(token?.signIn, now) };
   const c = cred.certificate;
   return { kind: cred.kind, notAfter: c.notAfter.toISOString(), subject: c.subject, thumbprintSha1: c.thumbprintSha1 };
 }

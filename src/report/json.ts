@@ -18,6 +18,19 @@ export function toJsonResult(r: MailboxResult) {
   };
 }
 
+/** A user's sign-in kept in --token-cache: when, and how long its refresh token had gone unused (null: not recorded). */
+function signInFields(run: RunResult) {
+  const c = run.credential;
+  if (!c || !['device-code', 'interactive', 'refresh-token'].includes(c.kind)) return {};
+  return {
+    signedInAt: c.signedInAt ?? null,
+    refreshTokenIssuedAt: c.refreshTokenIssuedAt ?? null,
+    refreshTokenAgeDays: c.refreshTokenAgeDays ?? null,
+    refreshTokenExpiresAt: c.refreshTokenExpiresAt ?? null,
+    refreshTokenRenewed: c.refreshTokenRenewed ?? false,
+  };
+}
+
 export function renderJson(run: RunResult): string {
   const doc = {
     ok: run.ok,
@@ -34,7 +47,7 @@ export function renderJson(run: RunResult): string {
     },
     results: run.results.map(toJsonResult),
     // notAfter: the certificate credential's end (null where the tool cannot see one: a secret, a sign-in).
-    credential: { kind: run.credential?.kind ?? run.token.source, notAfter: run.credential?.notAfter ?? null },
+    credential: { kind: run.credential?.kind ?? run.token.source, notAfter: run.credential?.notAfter ?? null, ...signInFields(run) },
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

@@ -65,5 +65,10 @@ function properties(run: RunResult): string[] {
   if (!c) return [];
   const props: [string, string][] = [['credential.kind', c.kind]];
   if (c.notAfter) props.push(['credential.notAfter', c.notAfter]);
+  // A user's sign-in kept in --token-cache: its refresh token's age (Entra expires one unused for 90 days).
+  if (c.signedInAt) props.push(['credential.signedInAt', c.signedInAt]);
+  if (c.refreshTokenIssuedAt) props.push(['credential.refreshTokenIssuedAt', c.refreshTokenIssuedAt]);
+  if (c.refreshTokenAgeDays !== undefined) props.push(['credential.refreshTokenAgeDays', String(c.refreshTokenAgeDays)]);
+  if (c.refreshTokenExpiresAt) props.push(['credential.refreshTokenExpiresAt', c.refreshTokenExpiresAt]);
   return ['    <properties>', ...props.map(([k, v]) => `      <property name="${attr(k)}" value="${attr(v)}"/>`), '    </properties>'];
 }

@@ -136,8 +136,19 @@ const PROTOCOL_NAME = { imap: 'IMAP', pop: 'POP3', smtp: 'SMTP AUTH' } as const;
 /** The certificate credential's end: the date every later run depends on. */
 function credentialLine(run: RunResult, c: ChalkInstance): string[] {
   const notAfter = run.credential?.notAfter;
-  if (!notAfter) return [];
+  if (!notAfter) return signInLine(run, c);
   const days = Math.floor((Date.parse(notAfter) - Date.now()) / 86_400_000);
   const left = days < 0 ? c.red('expired') : `in ${days} day${days === 1 ? '' : 's'}`;
   return [`  ${c.dim('certificate credential expires'.padEnd(8))} ${p(notAfter)} (${left})`];
+}
+
+/** A user's sign-in kept in --token-cache: when, and how long its refresh token had gone unused (90 days end it). */
+function signInLine(run: RunResult, c: ChalkInstance): string[] {
+  const cr = run.credential;
+  if (!cr?.signedInAt && !cr?.refreshTokenIssuedAt) return [];
+  const parts: string[] = [];
+  if (cr.signedInAt) parts.push(`signed in ${p(cr.signedInAt)}`);
+  if (cr.refreshTokenAgeDays !== undefined) parts.push(`refresh token unused for ${cr.refreshTokenAgeDays} days before this run${cr.refreshTokenRenewed ? ', renewed' : ''}`);
+  if (cr.refreshTokenExpiresAt) parts.push(`expires ${p(cr.refreshTokenExpiresAt)} if unused`);
+  return [`  ${c.dim('sign-in')}  ${parts.join('; ')}`];
 }

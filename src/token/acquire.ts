@@ -1,12 +1,12 @@
 // App-only token with MSAL's client-credentials flow, bounded in time and in requests.
-import type { Config } from '../config/types.js';
+import { isUserSignIn, type Config } from '../config/types.js';
 import { decodeJwtPayload, expiresAt, summariseClaims, type TokenClaims } from './claims.js';
 import { ConfigError } from '../errors.js';
-import { credentialFingerprint, fileCachePlugin } from './cache.js';
+import { credentialFingerprint, fileCachePlugin, type SignInTimes } from './cache.js';
 import { toTokenError } from './msal-errors.js';
 import type { ProxyFailure } from '../net/proxy.js';
 import { createNetworkClient } from './network-client.js';
-import type { TokenError, TokenResult } from './types.js';
+import type { SignInRecord, TokenError, TokenResult } from './types.js';
 
 /**
  * For any authority host MSAL would otherwise ask the real Microsoft host for instance discovery
@@ -104,7 +104,12 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },
   };
   const auth = { clientId: config.clientId!, ...authorityOptions(config.authorityHost, config.tenant!) };
-  const cache = config.tokenCachePath ? { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config), hooks.onSecret) } : undefined;
+  // A user's sign-in: the cache file also records when it happened and when its refresh token last rolled.
+  let signIn: SignInRecord | undefined;
+  const track = isUserSignIn(cred.kind)
+    ? { signIn: cred.kind !== 'refresh-token', onTimes: (found: SignInTimes, now: SignInTimes) => void (signIn = { ...(now.signedInAt ? { signedInAt: now.signedInAt } : {}), ...(now.refreshedAt ? { refreshTokenIssuedAt: now.refreshedAt } : {}), ...(found.refreshedAt ? { foundIssuedAt: found.refreshedAt } : {}), renewed: now.refreshedAt !== found.refreshedAt }) }
+    : undefined;
+  const cache = config.tokenCachePath ? { cachePlugin: fileCachePlugin(config.tokenCachePath, credentialFingerprint(config), hooks.onSecret, track) } : undefined;
   let acquire: () => Promise<import('@azure/msal-node').AuthenticationResult | null>;
   let deadlineMs = config.timeoutMs + 1000;
   let timer: NodeJS.Timeout | undefined;
@@ -193,7 +198,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     const claims = claimsOf(token);
     const exp = claims ? expiresAt(claims) : result?.expiresOn?.toISOString();
     const account = result?.account?.username || undefined;
-    return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests, fromCache: result?.fromCache === true, ...(account ? { account } : {}) } };
+    return { token, report: { source, ok: true, claims, expiresAt: exp, ms: elapsed(), requests, fromCache: result?.fromCache === true, ...(account ? { account } : {}), ...(signIn ? { signIn } : {}) } };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const error = toTokenError(err, { httpStatus: lastStatus, retryAfterSeconds: retryAfter, networkError, errorBody });

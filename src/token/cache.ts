@@ -23,7 +23,19 @@ interface CacheFile {
   format: string;
   credential: string;
   msal: string;
+  /** A user's sign-in (device code, browser): when it happened. Absent in older caches. */
+  signedInAt?: string;
+  /** When the cache last received a new refresh token (the sign-in, or a refresh that rolled it). */
+  refreshedAt?: string;
 }
+
+/** What the cache file records about a user's sign-in: timestamps only, never a token. */
+export interface SignInTimes {
+  signedInAt?: string;
+  refreshedAt?: string;
+}
+
+const isoOrUndefined = (v: unknown) => (typeof v === 'string' && Number.isFinite(Date.parse(v)) ? new Date(v).toISOString() : undefined);
 
 export function credentialFingerprint(config: Config): string {
   const cred = config.credential;
@@ -93,16 +105,20 @@ function usablePayload(msal: unknown): string | null {
   }
 }
 
-function readCache(path: string, fingerprint: string): string | null {
+function readCache(path: string, fingerprint: string): { msal: string; times: SignInTimes } | null {
   const state = inspectTokenCache(path);
   if (state.kind !== 'ours') return null;
   const { file } = state;
   // Another version, another credential, or a damaged payload: start afresh; replaced on success.
-  return file.format === FORMAT && file.credential === fingerprint ? usablePayload(file.msal) : null;
+  const msal = file.format === FORMAT && file.credential === fingerprint ? usablePayload(file.msal) : null;
+  if (!msal) return null;
+  const signedInAt = isoOrUndefined(file.signedInAt);
+  const refreshedAt = isoOrUndefined(file.refreshedAt);
+  return { msal, times: { ...(signedInAt ? { signedInAt } : {}), ...(refreshedAt ? { refreshedAt } : {}) } };
 }
 
-function writeCache(path: string, fingerprint: string, msal: string): void {
-  writeFileAtomic(path, JSON.stringify({ format: FORMAT, credential: fingerprint, msal } satisfies CacheFile), {
+function writeCache(path: string, fingerprint: string, msal: string, times: SignInTimes = {}): void {
+  writeFileAtomic(path, JSON.stringify({ format: FORMAT, credential: fingerprint, msal, ...times } satisfies CacheFile), {
     mode: 0o600,
     what: '--token-cache',
     // Still ours (or absent) right before the rename: another process may have put a file there.
@@ -110,8 +126,13 @@ function writeCache(path: string, fingerprint: string, msal: string): void {
   });
 }
 
+/** The refresh tokens of a serialised MSAL cache (to see whether a new one arrived). */
+function refreshTokensIn(serialized: string | null): Set<string> {
+  return new Set(serialized ? secretsInMsalCache(serialized, ['RefreshToken']) : []);
+}
+
 /** The tokens in a serialised MSAL cache: each entry of these sections keeps its token in `secret`. */
-export function secretsInMsalCache(serialized: string): string[] {
+export function secretsInMsalCache(serialized: string, sections = ['AccessToken', 'RefreshToken', 'IdToken']): string[] {
   let cache: unknown;
   try {
     cache = JSON.parse(serialized);
@@ -120,7 +141,7 @@ export function secretsInMsalCache(serialized: string): string[] {
   }
   if (!cache || typeof cache !== 'object') return [];
   const out: string[] = [];
-  for (const section of ['AccessToken', 'RefreshToken', 'IdToken']) {
+  for (const section of sections) {
     const entries = (cache as Record<string, unknown>)[section];
     if (!entries || typeof entries !== 'object') continue;
     for (const entry of Object.values(entries as Record<string, unknown>)) {
@@ -131,21 +152,52 @@ export function secretsInMsalCache(serialized: string): string[] {
   return out;
 }
 
-/** `onSecret` hears every token the file holds, before MSAL (or anything else) can print one. */
-export function fileCachePlugin(path: string, fingerprint: string, onSecret?: (value: string) => void): ICachePlugin {
+export interface SignInTracking {
+  /** This run is a user's sign-in (device code, browser): its time is recorded. */
+  signIn: boolean;
+  /** The times the file held when first read, and (after a write) the times it holds now. */
+  onTimes(found: SignInTimes, now: SignInTimes): void;
+}
+
+/**
+ * `onSecret` hears every token the file holds, before MSAL (or anything else) can print one.
+ * `track` (delegated flows): the file also records when the user signed in and when a new refresh
+ * token last arrived — Entra expires one left unused for 90 days, and each use rolls it.
+ */
+export function fileCachePlugin(path: string, fingerprint: string, onSecret?: (value: string) => void, track?: SignInTracking): ICachePlugin {
+  let found: SignInTimes | undefined;
+  let times: SignInTimes = {};
+  let lastRead: string | null = null;
   return {
     async beforeCacheAccess(ctx: TokenCacheContext) {
       const data = readCache(path, fingerprint);
-      if (data && onSecret) for (const secret of secretsInMsalCache(data)) onSecret(secret);
+      lastRead = data?.msal ?? null;
+      times = data?.times ?? {};
+      if (!found) {
+        found = times;
+        track?.onTimes(found, times);
+      }
+      if (data && onSecret) for (const secret of secretsInMsalCache(data.msal)) onSecret(secret);
       if (!data) return;
       try {
-        ctx.tokenCache.deserialize(data);
+        ctx.tokenCache.deserialize(data.msal);
       } catch {
         // An object MSAL still cannot read (entries of the wrong shape): start afresh.
       }
     },
     async afterCacheAccess(ctx: TokenCacheContext) {
-      if (ctx.cacheHasChanged) writeCache(path, fingerprint, ctx.tokenCache.serialize());
+      if (!ctx.cacheHasChanged) return;
+      const msal = ctx.tokenCache.serialize();
+      if (track) {
+        const before = refreshTokensIn(lastRead);
+        const arrived = [...refreshTokensIn(msal)].some((t) => !before.has(t));
+        const now = new Date().toISOString();
+        if (track.signIn && arrived) times = { signedInAt: now, refreshedAt: now };
+        else if (arrived) times = { ...times, refreshedAt: now };
+      }
+      writeCache(path, fingerprint, msal, times);
+      lastRead = msal;
+      track?.onTimes(found ?? {}, times);
     },
   };
 }

@@ -40,8 +40,21 @@ export interface TokenReport {
   account?: string;
   /** Served from the --token-cache file without a request. */
   fromCache?: boolean;
+  /** A user's sign-in kept in --token-cache: the times the file records (never a token). */
+  signIn?: SignInRecord;
   /** Attempts made, when retried. */
   attempts?: number;
+}
+
+export interface SignInRecord {
+  /** When the user last signed in (device code, browser) into this cache. */
+  signedInAt?: string;
+  /** When the refresh token now in the cache arrived (the sign-in, or a refresh that rolled it). */
+  refreshTokenIssuedAt?: string;
+  /** When the refresh token this run found had arrived: how long it had gone unused. */
+  foundIssuedAt?: string;
+  /** This run stored a new refresh token. */
+  renewed: boolean;
 }
 
 export interface TokenResult {
