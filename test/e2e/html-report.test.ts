@@ -20,6 +20,8 @@ const HOSTILE_APP = `${SCRIPT}<img src=x onerror="alert(2)"> app \x1b[2J\u202e`;
 const GREETING_TEXT = `${SCRIPT} "double" 'single' &amp; \ufffe ready`;
 const REJECTION = `<img src=x onerror=alert(3)> ${SCRIPT} denied`;
 const USERS = ['someone@contoso.com', 'alice@contoso.com', 'bob@contoso.com'];
+/** A CLI run and up to three browser launches (each bounded by its own deadline in chromium.ts). */
+const BROWSER_TEST_MS = 180_000;
 
 /** An IMAP server over TLS whose greeting and login rejection carry markup. */
 async function startHostileImap(tls: { keyPem: string; certPem: string }): Promise<{ port: number; logins: number; close(): Promise<void> }> {
@@ -145,7 +147,7 @@ describe('--html opened in headless Chromium', () => {
     expect(text, text.slice(text.indexOf(" Checks "))).toMatch(/AUTHENTICATE XOAUTH2 <redacted>/);
     // The hostile app name is read as text, escapes made visible.
     expect(text).toContain(`app ${SCRIPT}<img src=x onerror="alert(2)"> app \\x1b[2J\\u202e`);
-  });
+  }, BROWSER_TEST_MS);
 
   it('an IMAP server whose greeting and rejection carry <script> and <img onerror>: shown as text, no element made of them', async () => {
     const token = await w.tokenFile();
@@ -168,7 +170,7 @@ describe('--html opened in headless Chromium', () => {
     expect(text).toContain('FAIL (exit 6)');
     expect(text).toContain(' Causes 1 cause for 1 failed check');
     expect(text).toMatch(/ Fix In Exchange Online PowerShell: Connect-ExchangeOnline /);
-  });
+  }, BROWSER_TEST_MS);
 
   it('demo --html: a passing run, every stage ok', async () => {
     const out = join(w.dir, 'demo.html');
@@ -180,7 +182,7 @@ describe('--html opened in headless Chromium', () => {
     expect(text).toMatch(/someone@contoso\.com IMAP 127\.0\.0\.1:\d+ PASS /);
     expect(text).not.toContain('Causes');
     files.push(readFileSync(out, 'utf8'));
-  });
+  }, BROWSER_TEST_MS);
 
   it('check({ html }) from Node writes the same page', async () => {
     const token = await w.tokenFile();
