@@ -99,6 +99,15 @@ function header(run: RunResult, meta: HtmlMeta, n: { verdict: string; failed: nu
     const left = days < 0 ? '<span class="badge fail">expired</span>' : `(in ${plural(days, 'day')})`;
     facts.push(['Certificate', `${esc(cred.subject ?? '')} <span class="mono">SHA-1 ${esc(cred.thumbprintSha1 ?? '')}</span>, expires ${esc(cred.notAfter)} ${left}`]);
   }
+  // A user's sign-in kept in --token-cache: Entra ends a refresh token left unused for 90 days.
+  if (cred?.signedInAt || cred?.refreshTokenIssuedAt) {
+    const parts = [
+      cred.signedInAt && `signed in ${cred.signedInAt}`,
+      cred.refreshTokenAgeDays !== undefined && `refresh token unused for ${cred.refreshTokenAgeDays} days before this run${cred.refreshTokenRenewed ? ', renewed' : ''}`,
+      cred.refreshTokenExpiresAt && `expires ${cred.refreshTokenExpiresAt} if unused`,
+    ].filter(Boolean);
+    facts.push(['Sign-in', esc(parts.join('; '))]);
+  }
   const t = run.token;
   const how = [t.requests ? plural(t.requests, 'request') : '', `${t.ms} ms`, t.fromCache ? 'from the token cache' : ''].filter(Boolean).join(', ');
   if (t.ok) facts.push(['Token', `<span class="badge pass">${t.source === 'access-token-file' ? 'read' : 'acquired'}</span> ${esc(how)}${t.expiresAt ? `, expires ${esc(t.expiresAt)}` : ''}`]);

@@ -156,6 +156,12 @@ describe('renderHtml: report content', () => {
     expect(withClaims).toContain('<dt>Tenant</dt><dd>tid-1</dd>');
     expect(withClaims).toContain('<dt>Client ID</dt><dd>app-1</dd>');
   });
+
+  it("a user's sign-in kept in the token cache: when, and how long its refresh token had gone unused", () => {
+    const base = run([passed('a@x.com')]);
+    const html = renderHtml({ ...base, credential: { kind: 'refresh-token', signedInAt: '2026-03-01T00:00:00.000Z', refreshTokenIssuedAt: '2026-05-01T00:00:00.000Z', refreshTokenAgeDays: 31, refreshTokenExpiresAt: '2026-07-30T00:00:00.000Z', refreshTokenRenewed: true } }, META);
+    expect(html).toContain('<dt>Sign-in</dt><dd>signed in 2026-03-01T00:00:00.000Z; refresh token unused for 31 days before this run, renewed; expires 2026-07-30T00:00:00.000Z if unused</dd>');
+  });
 });
 
 describe('fixHtml', () => {
