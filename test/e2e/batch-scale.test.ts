@@ -16,7 +16,7 @@ let usersFile: string;
 let manyFile: string;
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const run = await runCli(args, { env: { IMAP_OAUTH_CLIENT_SECRET: world.secret, ...env }, cwd: world.dir, timeoutMs: 60_000 });
+  const run = await runCli(args, { env: { IMAP_OAUTH_CLIENT_SECRET: world.secret, ...env }, cwd: world.dir, timeoutMs: 110_000 });
   runs.push(run);
   return run;
 }
@@ -43,25 +43,26 @@ afterAll(async () => world?.close());
 
 describe('no warning at any concurrency', () => {
   it('--concurrency 64 over 130 mailboxes: every check passes, stderr is empty (no MaxListenersExceededWarning)', async () => {
-    const run = await cli(batchArgs(manyFile, '--concurrency', '64', '--jsonl'));
-    expect(run.code, run.stderr).toBe(0);
+    // A generous step deadline: 64 handshakes at once on a busy two-core machine are slow, not failed.
+    const run = await cli(batchArgs(manyFile, '--concurrency', '64', '--jsonl', '--timeout', '30'));
+    expect(run.code, `${run.stderr}\n${run.stdout.split('\n').filter((l) => l.includes('"ok":false')).slice(0, 3).join('\n')}`).toBe(0);
     expect(run.stderr).not.toContain('MaxListenersExceededWarning');
     expect(run.stderr).not.toContain('Warning:');
     expect(run.stderr).toBe('');
     expect(resultsOf(run.stdout)).toHaveLength(130);
     expect(summaryOf(run.stdout)).toMatchObject({ total: 130, passed: 130, failed: 0, tokenRequests: 1 });
-  });
+  }, 120_000);
 
   it('the same with the text report (grouped causes, summary table) and --retries', async () => {
-    const run = await cli(batchArgs(manyFile, '--concurrency', '64', '--retries', '2', '--no-color'));
-    expect(run.code, run.stderr).toBe(0);
+    const run = await cli(batchArgs(manyFile, '--concurrency', '64', '--retries', '2', '--no-color', '--timeout', '30'));
+    expect(run.code, run.stderr + run.stdout.slice(0, 3000)).toBe(0);
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/130 passed, 0 failed/);
     for (const u of ['box1@contoso.com', 'box130@contoso.com']) expect(run.stdout).toMatch(new RegExp(`^${u.replace('.', '\\.')}\\s+PASS`, 'm'));
-  });
+  }, 120_000);
 });
 
-describe('--rate', () => {
+describe('--rate', { timeout: 90_000 }, () => {
   it('holds connection starts back: at 1/m only the first check runs; SIGTERM then ends the wait at once (exit 143)', async () => {
     const child = spawn(process.execPath, [BIN, ...batchArgs(usersFile, '--rate', '1/m', '--jsonl', '--concurrency', '8')], {
       cwd: world.dir,
@@ -102,7 +103,7 @@ describe('--rate', () => {
   });
 });
 
-describe('--resume', () => {
+describe('--resume', { timeout: 90_000 }, () => {
   let first: CliRun;
   let lines: string[];
   beforeAll(async () => {
@@ -180,7 +181,7 @@ describe('--resume', () => {
   });
 });
 
-describe('--shard', () => {
+describe('--shard', { timeout: 90_000 }, () => {
   it('three jobs (--shard 1/3 … 3/3, or IMAP_OAUTH_SHARD) check every mailbox exactly once between them', async () => {
     const seen: string[] = [];
     for (const i of [1, 2, 3]) {
@@ -211,7 +212,7 @@ describe('--shard', () => {
   });
 });
 
-describe('the Node API: rate and shard', () => {
+describe('the Node API: rate and shard', { timeout: 90_000 }, () => {
   it('check({ users, rate, shard }) returns that shard\'s results; a bad shard rejects with CheckOptionsError', async () => {
     const entry = join(process.cwd(), 'dist', 'index.js');
     const file = join(world.dir, 'api-shard.mjs');
