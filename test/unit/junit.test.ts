@@ -161,7 +161,17 @@ describe('renderJunit', () => {
       ['credential.notAfter', '2027-03-01T00:00:00.000Z'],
     ]);
     expect(props({ kind: 'client-secret' })).toEqual([['credential.kind', 'client-secret']]);
+    // A user's sign-in kept in --token-cache: the refresh token's age (0 days is a value too).
+    expect(props({ kind: 'device-code', signedInAt: '2026-11-01T08:00:00.000Z', refreshTokenIssuedAt: '2026-11-20T08:00:00.000Z', refreshTokenAgeDays: 0, refreshTokenExpiresAt: '2027-02-18T08:00:00.000Z' })).toEqual([
+      ['credential.kind', 'device-code'],
+      ['credential.signedInAt', '2026-11-01T08:00:00.000Z'],
+      ['credential.refreshTokenIssuedAt', '2026-11-20T08:00:00.000Z'],
+      ['credential.refreshTokenAgeDays', '0'],
+      ['credential.refreshTokenExpiresAt', '2027-02-18T08:00:00.000Z'],
+    ]);
     expect(props()).toEqual([]);
+    // Nothing but elements in the suite: no stray text where properties would be.
+    expect(all(parse(renderJunit(run([mailbox()]))), 'testsuite')[0]!.text.trim()).toBe('');
     expect(all(parse(renderJunit(run([mailbox()]))), 'properties')).toHaveLength(0);
     expect(all(parse(renderJunit({ ...run([mailbox()]), credential: { kind: 'client-secret' } })), 'properties')).toHaveLength(1);
   });

@@ -131,7 +131,8 @@ describe('fuzz: decoders fail only with Errors', () => {
   const int = (n: number) => Math.floor(random() * n);
   const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
   const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\x01 ,@.-_\n';
-  const VALID = [
+  // Built in the test, not while the file is collected: a failure there would be no failing test.
+  const valid = () => [
     VECTOR,
     b64(buildOauthbearer('a,b=c@x.com', 'outlook.office365.com', 993, VECTOR_TOKEN)),
     'eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIiwic2NvcGUiOiJtYWlsIn0=',
@@ -150,6 +151,7 @@ describe('fuzz: decoders fail only with Errors', () => {
   }
 
   function inputs(): string[] {
+    const VALID = valid();
     const out: string[] = [];
     for (let i = 0; i < 2000; i++) {
       const raw = bytes(int(80));
