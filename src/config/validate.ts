@@ -152,7 +152,10 @@ export const authMode = oneOf<AuthMode>(AUTH_MODES, AUTH_MODES.join(' or '));
 
 export function mechanism(value: string): 'XOAUTH2' | 'OAUTHBEARER' {
   const v = value.trim().toUpperCase();
-  if (v !== 'XOAUTH2' && v !== 'OAUTHBEARER') throw new Error('expected xoauth2 or oauthbearer');
+  if (v !== 'XOAUTH2' && v !== 'OAUTHBEARER') {
+    const near = nearest(v.toLowerCase(), ['xoauth2', 'oauthbearer']);
+    throw new Error(`expected xoauth2 or oauthbearer${near ? ` (did you mean ${near}?)` : ''}`);
+  }
   return v;
 }
 

@@ -1,6 +1,6 @@
 // IMAP_OAUTH_CA_FILE, IMAP_OAUTH_TIMEOUT, IMAP_OAUTH_CONCURRENCY and IMAP_OAUTH_TOKEN_CACHE: read like
 // every other setting — the flag wins over the environment, which wins over the .env file — and a
-// bad value names the variable it came from.
+// bad value names the variable it came from. And each enumerated value's near miss gets "did you mean …?".
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,5 +87,17 @@ describe('the four settings that gained a variable', () => {
     const c = resolve({ flow: 'refresh-token' }, { IMAP_OAUTH_TOKEN_CACHE: 'cache.json' });
     expect(c.credential.kind).toBe('refresh-token');
     expect(c.tokenCachePath).toBe(path.join(dir, 'cache.json'));
+  });
+});
+
+describe('a near miss of an enumerated value gets a suggestion', () => {
+  it.each([
+    [{ flow: 'interactiv' }, 'did you mean interactive?'],
+    [{ authMode: 'generc' }, 'did you mean generic?'],
+    [{ cloud: 'usgv' }, 'did you mean usgov?'],
+    [{ protocol: ['smpt'] }, 'did you mean smtp?'],
+    [{ mech: 'xoauth' }, 'did you mean xoauth2?'],
+  ])('%o', (flags, hint) => {
+    expect(() => resolve(flags, {})).toThrow(hint);
   });
 });
