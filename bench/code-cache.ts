@@ -1,110 +1,62 @@
-// Does a V8 code cache pay on Node 20? Node 20 has no module.enableCompileCache (22.1+), and V8's
-// cachedData is only reachable through vm.Script — a CommonJS-style script, not an ES module. So the
-// experiment builds the same CLI as one CommonJS file (esbuild, no splitting) and runs the
-// ready-token path (`test --access-token-file`, against a closed port: no network wait) three ways:
-// the shipped ESM bundle, the CommonJS file by require(), and the CommonJS file compiled through
-// vm.Script with cachedData written by an earlier run. Decides by the numbers (BENCHMARKS.md).
-import { writeFileSync } from 'node:fs';
+// Does the code cache pay? Node 20 has no module.enableCompileCache (22.1+) and no code cache for
+// ES modules at all, so the bundle's chunks are CommonJS and bin/imap-oauth.js compiles them through
+// vm.Script with the cachedData of an earlier run (on Node 22.1+ it turns on Node's own cache). This
+// runs the ready-token path (`test --access-token-file` against a closed port: no network wait) with
+// the cache warm and with NODE_DISABLE_COMPILE_CACHE=1, beside `node -e 0`: wall and CPU.
 import path from 'node:path';
-import { runChild } from './proc.js';
-import { median, ms, ratio, table } from './util.js';
+import { rssFileIn, runChild } from './proc.js';
+import { fx, median, ms, ratio, table } from './util.js';
 
 export interface CodeCacheResult {
   node: string;
   builtIn: boolean;
-  rows: { label: string; samples: number[] }[];
+  rows: { label: string; wall: number[]; cpu: number[] }[];
   error?: string;
 }
 
-// CommonJS on purpose (vm.Script + Module.wrap): written next to the CommonJS bundle at bench time.
-const LOADER = `'use strict';
-const { readFileSync, writeFileSync } = require('node:fs');
-const Module = require('node:module');
-const path = require('node:path');
-const vm = require('node:vm');
-const [file, cacheFile] = process.argv.splice(2, 2);
-const source = readFileSync(file, 'utf8');
-let cachedData;
-try { cachedData = readFileSync(cacheFile); } catch {}
-const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
-const mod = { exports: {} };
-script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, path.dirname(file));
-// After the run: the cache then holds the functions compiled lazily on the way too.
-process.on('exit', () => { if (!cachedData || script.cachedDataRejected) writeFileSync(cacheFile, script.createCachedData()); });
-mod.exports.main(process.argv);
-`;
-
-export async function measureCodeCache(o: { node: string; snapshot: string; dir: string; tokenFile: string; runs: number; env: Record<string, string>; log: (s: string) => void }): Promise<CodeCacheResult> {
+export async function measureCodeCache(o: { node: string; bin: string; dir: string; tokenFile: string; runs: number; env: Record<string, string>; log: (s: string) => void }): Promise<CodeCacheResult> {
   const mod = (await import('node:module')) as unknown as { enableCompileCache?: unknown };
   const res: CodeCacheResult = { node: process.version, builtIn: typeof mod.enableCompileCache === 'function', rows: [] };
-  const cjs = path.join(o.snapshot, 'dist', 'cli-cjs.cjs');
-  try {
-    // esbuild is a dev dependency; the plugin for the left-out modules is the shipped bundle's.
-    const { build } = await import('esbuild');
-    const { leftOutPlugin } = (await import(path.join(o.snapshot, '..', '..', '..', 'scripts', 'bundle.mjs'))) as { leftOutPlugin: unknown };
-    await build({
-      absWorkingDir: path.join(o.snapshot, '..', '..', '..'),
-      entryPoints: ['src/cli.ts'],
-      outfile: cjs,
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      external: ['node-forge'],
-      define: { 'import.meta.url': '__importMetaUrl' },
-      banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-      plugins: [leftOutPlugin as never],
-      logLevel: 'error',
-    });
-  } catch (err) {
-    res.error = `could not build the CommonJS variant: ${err instanceof Error ? err.message : String(err)}`;
-    return res;
-  }
-  const loader = path.join(o.dir, 'cached-loader.cjs');
-  writeFileSync(loader, LOADER);
-  const cache = path.join(o.dir, 'cli-cjs.v8cache');
-  const args = ['test', '--user', 'a@contoso.com', '--access-token-file', o.tokenFile, '--host', '127.0.0.1', '--port', '1', '--timeout', '2'];
+  const args = [o.bin, 'test', '--user', 'a@contoso.com', '--access-token-file', o.tokenFile, '--host', '127.0.0.1', '--port', '1', '--timeout', '2'];
+  const xdg = { XDG_CACHE_HOME: path.join(o.dir, 'xdg-cache') };
   const variants = [
-    { label: 'shipped ESM bundle (`bin/imap-oauth.js`)', argv: [path.join(o.snapshot, 'bin', 'imap-oauth.js'), ...args] },
-    { label: 'one CommonJS file, `require()`', argv: ['-e', `require(${JSON.stringify(cjs)}).main([process.argv[0], 'imap-oauth', ...process.argv.slice(1)])`, ...args] },
-    { label: 'one CommonJS file, vm.Script + cachedData from an earlier run', argv: [loader, cjs, cache, ...args] },
-    { label: '`node -e 0` (reference)', argv: ['-e', '0'] },
+    { label: '`imap-oauth test --access-token-file …`, code cache warm', argv: args, env: xdg, code: 4 },
+    { label: 'the same, `NODE_DISABLE_COMPILE_CACHE=1`', argv: args, env: { ...xdg, NODE_DISABLE_COMPILE_CACHE: '1' }, code: 4 },
+    { label: '`node -e 0` (reference)', argv: ['-e', '0'], env: {}, code: 0 },
   ];
-  res.rows = variants.map((v) => ({ label: v.label, samples: [] }));
-  o.log(`code cache: ${variants.length} variants × ${o.runs} runs (after 2 warm-ups, which also write the cache)`);
+  res.rows = variants.map((v) => ({ label: v.label, wall: [], cpu: [] }));
+  o.log(`code cache: ${variants.length} variants × ${o.runs} runs (after 2 warm-ups, which also fill the cache)`);
+  let n = 5000;
   for (let i = -2; i < o.runs; i++) {
     for (const [k, v] of variants.entries()) {
-      const run = await runChild(o.node, v.argv, { env: o.env, cwd: o.dir, timeoutMs: 20_000 });
-      if (k < 3 && run.code !== 4) {
-        res.error = `${v.label}: exit ${run.code} (expected 4, nothing listens on port 1): ${run.stderr.split('\n')[0]}`;
+      const run = await runChild(o.node, v.argv, { env: { ...o.env, ...v.env }, cwd: o.dir, timeoutMs: 20_000, rssFile: rssFileIn(o.dir, ++n) });
+      if (run.code !== v.code) {
+        res.error = `${v.label}: exit ${run.code} (expected ${v.code}): ${run.stderr.split('\n')[0]}`;
         return res;
       }
-      if (i >= 0) res.rows[k]!.samples.push(run.ms);
+      if (i >= 0) {
+        res.rows[k]!.wall.push(run.ms);
+        res.rows[k]!.cpu.push((run.cpuS ?? NaN) * 1000);
+      }
     }
   }
   return res;
 }
 
 export function renderCodeCache(c: CodeCacheResult): string {
-  const base = median(c.rows[0]?.samples ?? []);
-  const node0 = median(c.rows[3]?.samples ?? []);
-  const rows = c.rows.map((r) => [r.label, String(r.samples.length), ms(median(r.samples)), ms(Math.min(...r.samples)), ratio(median(r.samples), base), ratio(median(r.samples) - node0, base - node0)]);
-  const plain = median(c.rows[1]?.samples ?? []);
-  const cached = median(c.rows[2]?.samples ?? []);
+  const [warm, cold, node0] = c.rows.map((r) => ({ wall: median(r.wall), cpu: median(r.cpu) }));
+  const rows = c.rows.map((r) => [r.label, String(r.wall.length), ms(median(r.wall)), ms(Math.min(...r.wall)), `${ms(median(r.cpu))}`, ratio(median(r.wall), median(c.rows[2]?.wall ?? []))]);
   return [
-    '## Code cache on this Node',
+    '## Code cache',
     '',
-    `Node ${c.node}: \`module.enableCompileCache\` ${c.builtIn ? 'is present: bin/imap-oauth.js turns it on (a private 0700 directory, see README)' : 'is absent (it came in Node 22.1): bin/imap-oauth.js turns it on only where present'}.`,
-    'For Node 20 the one way to V8\'s code cache is `vm.Script` with `cachedData`, which compiles a CommonJS-style script, not an ES module:',
-    'the experiment below builds the same CLI as one CommonJS file and runs the ready-token path against a closed port (exit 4, no network wait).',
+    `Node ${c.node}: \`module.enableCompileCache\` ${c.builtIn ? 'is present: bin/imap-oauth.js turns it on' : 'is absent (it came in Node 22.1), and Node 20 keeps no code cache for ES modules: bin/imap-oauth.js compiles the bundle\'s CommonJS chunks through `vm.Script` with the `cachedData` of an earlier run'}.`,
+    'The cache lives in a 0700 directory of the user\'s own (README, Performance). Below: the ready-token path against a closed port (exit 4, no network wait), medians.',
     '',
-    c.error ? `**Not measured**: ${c.error}.` : table(['variant', 'runs', 'median', 'min', 'vs shipped', 'above `node -e 0`, vs shipped'], rows),
+    c.error ? `**Not measured**: ${c.error}.` : table(['run', 'runs', 'wall', 'min', 'CPU (user + system)', 'vs `node -e 0`'], rows),
     '',
-    c.error
+    c.error || !warm || !cold || !node0
       ? ''
-      : `The cache saves ${ms(plain - cached)} against the same file without it (${ratio(cached, plain)}). ` +
-        (plain - cached < 0.1 * (base - node0)
-          ? 'Less than a tenth of what the CLI adds to `node -e 0`: on Node 20 the CLI ships without a managed cache (no second build, no cache files to keep safe).'
-          : 'A managed cache would pay on Node 20 by this measure; it is not shipped (a second, CommonJS build without the chunks); see the README.'),
+      : `The warm cache saves ${ms(cold.wall - warm.wall)} of wall and ${ms(cold.cpu - warm.cpu)} of CPU per run (${ratio(warm.wall, cold.wall)} of the run without it); ` +
+        `above \`node -e 0\` the run costs ${ms(warm.wall - node0.wall)} with it and ${ms(cold.wall - node0.wall)} without (CPU ${fx((warm.cpu - node0.cpu) / (cold.cpu - node0.cpu), 2)}×).`,
   ].join('\n');
 }

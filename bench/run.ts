@@ -980,7 +980,7 @@ async function main(): Promise<void> {
     batch = { unavailable: avail.why };
   }
   const startup = await measureStartup(w);
-  const codeCache = CODE_CACHE_RUNS > 0 ? await measureCodeCache({ node: NODE, snapshot: SNAPSHOT, dir: w.dir, tokenFile: w.tokenFile, runs: CODE_CACHE_RUNS, env: BASE_ENV, log }) : undefined;
+  const codeCache = CODE_CACHE_RUNS > 0 ? await measureCodeCache({ node: NODE, bin: BIN, dir: w.dir, tokenFile: w.tokenFile, runs: CODE_CACHE_RUNS, env: BASE_ENV, log }) : undefined;
   const scale = await measureScale({
     node: NODE, bin: BIN, floorScript: path.join(ROOT, 'bench', '.build', 'bench', 'floor-batch.js'), dir: w.dir, host: '127.0.0.1', port: w.dovecot.port,
     caFile: w.caFile, tokenFile: w.tokenFile, env: BASE_ENV, sizes: SIZES, concurrency: SCALE_CONCURRENCY, floorMax: FLOOR_MAX, maxWallMs: SCALE_MAX_MS,

@@ -1,13 +1,13 @@
-// Build step: the CLI as a few ESM chunks (esbuild, code splitting), so that a run loads one file
+// Build step: the CLI as a few chunks (esbuild, code splitting), so that a run loads a few files
 // per path instead of hundreds of modules. `tsc` still emits dist/*.js and the declarations: the
-// library entry (dist/index.js) and the tests use those; bin/imap-oauth.js runs dist/cli-bundle.js.
+// library entry (dist/index.js) and the tests use those; bin/imap-oauth.js runs dist/cli-bundle.cjs.
 //
 // Chunks follow the dynamic import()s already in src/: --help, --version and explain load only the
 // entry; a ready token loads the IMAP chunk (imapflow) but not MSAL; MSAL is its own chunk.
 // imapflow's dependencies that a login check never calls are left out (LEFT_OUT below): each is
 // replaced by a stub that says so on stderr and throws if anything of it is used.
 // dist/bundle-manifest.json names the packages in each chunk (the start-up tests read it).
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,7 @@ const REPLACED = {
 
 const exact = (names) => new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
 
-export const leftOutPlugin = {
+const leftOutPlugin = {
   name: 'left-out',
   setup(b) {
     b.onResolve({ filter: exact(Object.keys(LEFT_OUT)) }, (args) => ({ path: args.path, namespace: 'left-out' }));
@@ -67,6 +67,9 @@ function packageOf(input) {
   return m ? m[1] : 'imap-oauth';
 }
 
+/** `./chunks/x.js` → `./chunks/x.cjs` in the specifiers esbuild wrote (only names of this build). */
+const toCjsName = (file) => file.replace(/\.js$/, '.cjs');
+
 export async function bundle() {
   mkdirSync(CHUNKS, { recursive: true });
   const result = await build({
@@ -80,8 +83,6 @@ export async function bundle() {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    // CommonJS code inside ESM chunks (MSAL's dependencies) calls require() for Node's modules.
-    banner: { js: "import { createRequire as __imapOauthRequire } from 'node:module'; const require = __imapOauthRequire(import.meta.url);" },
     // node-forge is loaded with createRequire at run time (PKCS#12 only): it stays a dependency.
     external: ['node-forge'],
     plugins: [leftOutPlugin],
@@ -90,13 +91,36 @@ export async function bundle() {
     legalComments: 'none',
     logLevel: 'warning',
   });
+  // esbuild splits only ES modules; each chunk is then turned into CommonJS, one file for one file:
+  // V8's code cache (Node 22's compile cache, or bin/imap-oauth.js's own on Node 20) works for
+  // CommonJS on every Node this supports, and ES modules on Node 20 have none. import() between
+  // chunks becomes require() (module identity is the file's, as before).
+  const names = new Set(result.outputFiles.map((o) => relative(DIST, o.path)));
+  const outputs = [];
+  for (const out of result.outputFiles) {
+    const cjs = await transform(out.text, {
+      format: 'cjs',
+      loader: 'js',
+      platform: 'node',
+      target: 'node20',
+      supported: { 'dynamic-import': false },
+      define: { 'import.meta.url': '__imapOauthUrl' },
+      banner: "const __imapOauthUrl = require('node:url').pathToFileURL(__filename).href;",
+      legalComments: 'none',
+    });
+    const code = cjs.code.replace(/(["'])(\.{1,2}\/(?:chunks\/)?[\w-]+\.js)\1/g, (m, q, spec) => {
+      const target = relative(DIST, join(dirname(out.path), spec));
+      return names.has(target) ? `${q}${toCjsName(spec)}${q}` : m;
+    });
+    outputs.push({ path: toCjsName(out.path), code });
+  }
   // Others may be running the CLI from this tree while it is rebuilt: each file appears whole
   // (temp + rename), chunks are named by content hash, and a previous build's chunks are removed
   // only once they are old enough that no run can still be loading them.
   const fresh = new Set();
-  for (const out of result.outputFiles) {
+  for (const out of outputs) {
     const tmp = `${out.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, out.contents);
+    writeFileSync(tmp, out.code);
     renameSync(tmp, out.path);
     fresh.add(out.path);
   }
@@ -104,10 +128,11 @@ export async function bundle() {
     const file = join(CHUNKS, f);
     if (!fresh.has(file) && Date.now() - statSync(file).mtimeMs > STALE_CHUNK_MS) rmSync(file, { force: true });
   }
+  rmSync(join(DIST, 'cli-bundle.js'), { force: true });
   const manifest = {};
   for (const [file, out] of Object.entries(result.metafile.outputs)) {
     const packages = [...new Set(Object.keys(out.inputs).map(packageOf).filter(Boolean))].sort();
-    manifest[relative(DIST, join(ROOT, file))] = { bytes: out.bytes, packages };
+    manifest[toCjsName(relative(DIST, join(ROOT, file)))] = { bytes: out.bytes, packages };
   }
   writeFileSync(join(DIST, 'bundle-manifest.json.tmp'), `${JSON.stringify(manifest, null, 2)}\n`);
   renameSync(join(DIST, 'bundle-manifest.json.tmp'), join(DIST, 'bundle-manifest.json'));

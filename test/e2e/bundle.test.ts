@@ -3,7 +3,7 @@
 // an HTTP proxy, a SOCKS5 proxy, the client-secret, certificate and ready-token credentials,
 // several mailboxes — and fails if a module left out of the bundle is reached (its stub says so on
 // stderr), or if the run did not come from the bundle at all.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,9 +67,9 @@ function traced(args: string[], env: Record<string, string> = {}): Promise<Trace
 
 function expectFromBundle(r: Traced) {
   expect(r.stderr, 'a left-out module was reached').not.toContain('left-out module');
-  expect(r.loaded.some((u) => u.endsWith('/dist/cli-bundle.js')), r.loaded.join('\n')).toBe(true);
-  // Only the bundle: none of tsc's per-file output, no package from node_modules but node-forge.
-  const stray = r.loaded.filter((u) => u.startsWith('file:') && !/\/dist\/(cli-bundle|chunks\/)/.test(u) && !u.endsWith('/bin/imap-oauth.js'));
+  expect(r.loaded.some((u) => u.endsWith('/dist/cli-bundle.cjs')), r.loaded.join('\n')).toBe(true);
+  // Only the bundle: none of tsc's per-file output (dist/*.js), nothing else of dist/.
+  const stray = r.loaded.filter((u) => u.startsWith('file:') && !/\/dist\/(cli-bundle\.cjs$|chunks\/[\w-]+\.cjs$)/.test(u) && !u.endsWith('/bin/imap-oauth.js'));
   expect(stray).toEqual([]);
 }
 
@@ -150,6 +150,18 @@ describe('the bundle runs every path of a check without reaching a left-out modu
   });
 });
 
+describe('the package', () => {
+  it('npm pack ships the bundle: the entry and every chunk of this build, and the manifest', () => {
+    const packed = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' } });
+    expect(packed.status, packed.stderr).toBe(0);
+    const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { files: { path: string }[] }[];
+    const files = new Set(info[0]!.files.map((f) => f.path));
+    const manifest = JSON.parse(readFileSync(join(DIST, 'bundle-manifest.json'), 'utf8')) as Record<string, unknown>;
+    for (const chunk of Object.keys(manifest)) expect(files.has(`dist/${chunk}`), chunk).toBe(true);
+    expect(files.has('dist/bundle-manifest.json')).toBe(true);
+  });
+});
+
 describe('the left-out modules', () => {
   it('a stub that is reached says so on stderr and throws', async () => {
     const stub = fileURLToPath(new URL('../../scripts/bundle-stubs/left-out.mjs', import.meta.url));
@@ -168,7 +180,7 @@ describe('the left-out modules', () => {
     const manifest = JSON.parse(readFileSync(join(DIST, 'bundle-manifest.json'), 'utf8')) as Record<string, { packages: string[] }>;
     const all = new Set(Object.values(manifest).flatMap((v) => v.packages));
     for (const p of ['pino', 'libmime', 'libqp', 'libbase64', 'iconv-lite', 'encoding-japanese', '@zone-eu/mailsplit']) expect(all.has(p), p).toBe(false);
-    expect(manifest['cli-bundle.js']?.packages).not.toContain('@azure/msal-node');
-    expect(manifest['cli-bundle.js']?.packages).not.toContain('imapflow');
+    expect(manifest['cli-bundle.cjs']?.packages).not.toContain('@azure/msal-node');
+    expect(manifest['cli-bundle.cjs']?.packages).not.toContain('imapflow');
   });
 });
