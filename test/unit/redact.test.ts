@@ -256,3 +256,130 @@ describe('short secrets and base64 run edges (issue 9, from mutation testing)', 
     }
   });
 });
+
+describe('edges found by mutation testing', () => {
+  it('a short secret base64-encoded at the very start of the text', () => {
+    expect(new Redactor().add('pass1234').redact(`${b64('pass1234')} y`)).toBe(`${REDACTED} y`);
+  });
+
+  it('a 7-character secret inside a payload, at every base64 alignment and in both alphabets', () => {
+    const secret = 'a~?b>c7';
+    const r = new Redactor().add(secret);
+    for (const prefix of ['u=', 'us=', 'use=']) {
+      const bytes = Buffer.from(`${prefix}${secret}\x01\x01`);
+      for (const enc of [bytes.toString('base64'), bytes.toString('base64url')]) expect(r.redact(`[${enc}]`), `${prefix} ${enc}`).toBe(`[${REDACTED}]`);
+    }
+  });
+
+  it('a long secret whose base64 has + and / hides inside payloads in both alphabets', () => {
+    const secret = '~~~???>>>~~~???>>>~~~';
+    const r = new Redactor().add(secret);
+    for (const prefix of ['user=x\x01auth=Bearer ', 'user=xy\x01auth=Bearer ', 'user=xyz\x01auth=Bearer ']) {
+      const bytes = Buffer.from(`${prefix}${secret}\x01\x01`);
+      expect(bytes.toString('base64')).toMatch(/[+/]/);
+      for (const enc of [bytes.toString('base64'), bytes.toString('base64url')]) expect(r.redact(`C: ${enc}`)).toBe(`C: ${REDACTED}`);
+    }
+  });
+
+  it('a secret in key=value keeps the key visible (only the secret is hidden)', () => {
+    const r = new Redactor().add(SECRET);
+    expect(r.redact(`client_secret=${SECRET}`)).toBe(`client_secret=${REDACTED}`);
+    expect(r.redact(`secret=${SECRET}&x=1`)).toBe(`secret=${REDACTED}&x=1`);
+  });
+
+  it('a short secret with surrounding whitespace is hidden trimmed too', () => {
+    expect(new Redactor().add('  wxyz12 \n').redact('got wxyz12.')).toBe(`got ${REDACTED}.`);
+  });
+
+  it('ordinary base64 text that merely contains the 6 characters of a 4-character secret\'s encoding is left alone', () => {
+    const r = new Redactor().add('wxyz');
+    const text = `QUJD${b64url('wxyz')}QUJDREVG`;
+    expect(r.redact(text)).toBe(text);
+  });
+
+  it('two registered secrets side by side become one marker, and nothing of either stays', () => {
+    const a = 'Xy7~Q8d.Kp_2mN-vR4s~T6uW9zA1';
+    const b = 'ZZ9!qq8?pp7@oo6#nn5$mm4%ll3';
+    const r = new Redactor().add(a).add(b);
+    expect(r.redact(`[${a}${b}]`)).toBe(`[${REDACTED}]`);
+    expect(r.redact(`[${b}${a}]`)).toBe(`[${REDACTED}]`);
+  });
+
+  it('a SASL string under 4 characters is not registered as such; its token still is', () => {
+    const r = new Redactor().addSasl('ab', 'opaque-token-0123456789');
+    expect(r.redact('abc opaque-token-0123456789')).toBe(`abc ${REDACTED}`);
+  });
+
+  it('size counts the secrets registered (once each, short ones not)', () => {
+    const r = new Redactor();
+    expect(r.size).toBe(0);
+    r.add('first-secret').add('first-secret').add('abc').add('second-secret');
+    expect(r.size).toBe(2);
+  });
+});
+
+describe('redactValue nesting (a hostile server\'s JSON)', () => {
+  const nestObjects = (depth: number): unknown => (depth === 0 ? { leaf: 'x' } : { n: nestObjects(depth - 1) });
+  const nestArrays = (depth: number): unknown => (depth === 0 ? ['x'] : [nestArrays(depth - 1)]);
+  const deepest = (v: unknown): unknown => {
+    while (v && typeof v === 'object') {
+      const next = Array.isArray(v) ? v[0] : (v as { n?: unknown }).n;
+      if (next === undefined) return v;
+      v = next;
+    }
+    return v;
+  };
+
+  it('objects and arrays nested up to 32 levels are kept', () => {
+    const r = new Redactor();
+    expect(r.redactValue(nestObjects(32))).toEqual(nestObjects(32));
+    expect(r.redactValue(nestArrays(32))).toEqual(nestArrays(32));
+  });
+
+  it('deeper ones are cut at level 33', () => {
+    const r = new Redactor();
+    expect(deepest(r.redactValue(nestObjects(33)))).toBe('[nested too deep]');
+    expect(deepest(r.redactValue(nestArrays(33)))).toBe('[nested too deep]');
+    expect(deepest(r.redactValue(nestObjects(200)))).toBe('[nested too deep]');
+  });
+
+  it('a deep string is still a string, not cut', () => {
+    let v: unknown = 'plain';
+    for (let i = 0; i < 40; i++) v = [v];
+    let out = new Redactor().redactValue(v);
+    for (let i = 0; i < 33 && Array.isArray(out); i++) out = out[0];
+    expect(out).toBe('[nested too deep]');
+  });
+});
+
+describe('JWT shapes: what is hidden and what is not', () => {
+  const header = 'eyJhbGciOiJSUzI1NiJ9';
+  const payload = 'eyJhdWQiOiJ4In0';
+  const sig = 'c2lnbmF0dXJlLXNpZw';
+
+  it('a JWT after a "-" is hidden, the prefix kept', () => {
+    expect(redactTokenShapes(`prefix-${header}.${payload}.${sig}`)).toBe(`prefix-${REDACTED}`);
+  });
+
+  it('a header holding "-eyJ" later on is hidden whole', () => {
+    expect(redactTokenShapes(`eyJabc-${header}.${payload}.${sig}`)).toBe(REDACTED);
+  });
+
+  it('"eyJ" inside a word is no JWT: the dotted text stays as it was', () => {
+    const text = `abceyJhbGciOiJSUzI1NiJ9.${payload}.${sig}`;
+    expect(redactTokenShapes(text)).toBe(text);
+    const version = 'release.eyJ-not-a-token.20261202.build';
+    expect(redactTokenShapes(version)).toBe(version);
+  });
+
+  it('a header of 11 characters is one, of 10 is not', () => {
+    expect(redactTokenShapes(`eyJhbGciOiJ.${payload}.${sig}`)).toBe(REDACTED);
+    expect(redactTokenShapes(`eyJhbGciOi.${payload}.${sig}`)).toBe(`eyJhbGciOi.${payload}.${sig}`);
+    expect(redactTokenShapes(`aaaaaaaaaaaaaaa-eyJhbGc.${payload}.${sig}`)).toBe(`aaaaaaaaaaaaaaa-eyJhbGc.${payload}.${sig}`);
+  });
+
+  it('payload and signature need 8 characters each; a header alone or with one part is not a JWT', () => {
+    expect(redactTokenShapes(`${header}.abcdefgh.ijklmnop`)).toBe(REDACTED);
+    for (const text of [`${header}.abcdefg.ijklmnop`, `${header}.abcdefgh.ijklmno`, `${header}xyz`, `${header}.${payload}`]) expect(redactTokenShapes(text)).toBe(text);
+  });
+});

@@ -47,6 +47,10 @@ describe('XOAUTH2', () => {
     ['no Bearer', b64('user=a@b.c\x01auth=Basic t\x01\x01'), /auth=Bearer/],
     ['empty token', b64('user=a@b.c\x01auth=Bearer \x01\x01'), /auth=Bearer/],
     ['fields swapped', b64('auth=Bearer t\x01user=a@b.c\x01\x01'), /user=/],
+    ['junk before the base64', `!!!!${VECTOR}`, /not valid base64/],
+    ['junk after the base64', `${VECTOR}!!!!`, /not valid base64/],
+    ['a prefix before auth=', b64('user=a@b.c\x01xauth=Bearer t\x01\x01'), /auth=Bearer/],
+    ['a line break in the token', b64('user=a@b.c\x01auth=Bearer t\nA1 LOGOUT\x01\x01'), /auth=Bearer/],
   ])('rejects %s', (_name, input, reason) => {
     expect(() => decodeXoauth2(input)).toThrow(reason);
   });
@@ -81,6 +85,14 @@ describe('OAUTHBEARER', () => {
     expect(decodeOauthbearer(encoded)).toEqual({ user, host: 'outlook.office365.com', port: 993, token });
   });
 
+  it('ignores extension fields (RFC 7628 kvpairs) after the token', () => {
+    expect(decodeOauthbearer(b64('n,a=u@x.com,\x01auth=Bearer tok\x01x-extra=1\x01\x01'))).toEqual({ user: 'u@x.com', token: 'tok' });
+  });
+
+  it('reads the fields right after the GS2 header even when its ^A is missing', () => {
+    expect(decodeOauthbearer(b64('n,a=u@x.com,auth=Bearer tok\x01\x01'))).toEqual({ user: 'u@x.com', token: 'tok' });
+  });
+
   it('decodes without host and port', () => {
     expect(decodeOauthbearer(b64('n,a=u@x.com,\x01auth=Bearer tok\x01\x01'))).toEqual({ user: 'u@x.com', token: 'tok' });
   });
@@ -89,6 +101,7 @@ describe('OAUTHBEARER', () => {
     ['no GS2 header', b64('user=a\x01auth=Bearer t\x01\x01'), /GS2/],
     ['no auth', b64('n,a=u,\x01host=h\x01\x01'), /auth=Bearer/],
     ['empty string', '', /GS2/],
+    ['junk before the GS2 header', b64('xn,a=u,\x01auth=Bearer t\x01\x01'), /GS2/],
   ])('rejects %s', (_name, input, reason) => {
     expect(() => decodeOauthbearer(input)).toThrow(reason);
   });
@@ -121,6 +134,8 @@ describe('decodeErrorChallenge', () => {
     ['base64 of a number', b64('401')],
     ['base64 of a string', b64('"x"')],
     ['IMAP response text', 'NO AUTHENTICATE failed.'],
+    ['junk before the base64', `!!${b64('{"status":"401"}')}`],
+    ['junk after the base64', `${b64('{"status":"401"}')}!!`],
   ])('returns null for %s', (_name, input) => {
     expect(decodeErrorChallenge(input)).toBeNull();
   });

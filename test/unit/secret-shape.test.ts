@@ -15,7 +15,11 @@ describe('looksLikeSecret', () => {
     SECRET,
     'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9',
     'abcDEF0123456789ghiJKL45', // 24 characters mixing cases and digits
-  ])('is true for %s', (value) => expect(looksLikeSecret(value)).toBe(true));
+    'abcdefghijklmn~o', // 16 characters with an Entra "~"
+    'abcdefghijklmnop~q', // "~" alone is enough, under 24 and one case only
+    'eyJhbGciOiJub25lIn0', // a JWT header: "eyJ" alone is enough
+    `  ${SECRET}\n`, // pasted with spaces and a newline around it
+  ])('is true for %j', (value) => expect(looksLikeSecret(value)).toBe(true));
 
   it.each([
     'short~value',
@@ -29,6 +33,8 @@ describe('looksLikeSecret', () => {
     'abcdefghijklmnopqrstuvwxyz0123', // no upper case
     'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123', // no lower case
     'abcdefghijklmnopqrstuvwxyzABCD', // no digit
+    'abcdefghijklmnopeyJ', // "eyJ" at the end is nothing
+    'abcdefghijklm~o', // 15 characters
   ])('is false for %s', (value) => expect(looksLikeSecret(value)).toBe(false));
 });
 
