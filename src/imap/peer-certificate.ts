@@ -1,8 +1,42 @@
 // When TLS verification fails, imapflow has already dropped the socket: fetch the certificate the
 // server presents with a second, unverified handshake (nothing is sent over it) so the diagnosis
 // can name its subject and issuer.
-import { connect, type PeerCertificate as NodePeerCertificate } from 'node:tls';
+import { checkServerIdentity, connect, type PeerCertificate as NodePeerCertificate, type TLSSocket } from 'node:tls';
 import type { PeerCertificate } from './types.js';
+
+// Decoding a peer certificate builds a JS object from the DER each time (getPeerCertificate(true):
+// the whole chain). Once per connection is enough: Node's own name check decodes it at the
+// handshake, and what we describe is taken from that same object or kept per socket.
+const seen = new WeakMap<TLSSocket, { cert: NodePeerCertificate; peer: PeerCertificate | undefined }>();
+
+/** The socket's peer certificate and its description, decoded once per socket. */
+export function peerOf(socket: TLSSocket): { cert: NodePeerCertificate; peer: PeerCertificate | undefined } {
+  let hit = seen.get(socket);
+  if (!hit) {
+    const cert = socket.getPeerCertificate();
+    hit = { cert, peer: describeCertificate(cert) };
+    seen.set(socket, hit);
+  }
+  return hit;
+}
+
+/**
+ * TLS options that keep the certificate Node decodes for its own name check (checkServerIdentity
+ * runs with it after a verified handshake), so `peer()` needs no second decode. One per connection.
+ */
+export function recordingIdentityCheck() {
+  let cert: NodePeerCertificate | undefined;
+  return {
+    checkServerIdentity(host: string, c: NodePeerCertificate) {
+      cert = c;
+      return checkServerIdentity(host, c);
+    },
+    /** The description of that certificate; `fallback` decodes it when Node did not (e.g. --insecure). */
+    peer(fallback: () => NodePeerCertificate | undefined): PeerCertificate | undefined {
+      return describeCertificate(cert ?? fallback());
+    },
+  };
+}
 
 export function describeCertificate(cert: NodePeerCertificate | undefined): PeerCertificate | undefined {
   if (!cert || !cert.subject) return undefined;

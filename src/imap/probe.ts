@@ -9,7 +9,7 @@ import type { Redactor } from '../redact.js';
 import { proxyFailureOf, type ProxyEndpoint } from '../net/proxy.js';
 import { trustContext } from '../tls-trust.js';
 import { decodeExchangeBackend } from './greeting.js';
-import { describeCertificate, fetchPeerCertificate } from './peer-certificate.js';
+import { fetchPeerCertificate, recordingIdentityCheck } from './peer-certificate.js';
 import { NoMechanismError, ProbeClient, ProtocolViolationError } from './probe-client.js';
 import { createTranscriptLogger } from './transcript.js';
 import type { ProbeEvidence, ProbeResult, ProtocolViolationKind, StageName, StageResult } from './types.js';
@@ -142,9 +142,9 @@ interface ImapError extends Error {
   reason?: string;
 }
 
-function tlsOptions(t: ProbeTarget) {
+function tlsOptions(t: ProbeTarget, identity: ReturnType<typeof recordingIdentityCheck>) {
   const secureContext = trustContext(t.caPem);
-  return { rejectUnauthorized: !t.insecure, minVersion: 'TLSv1.2' as const, ...(secureContext ? { secureContext } : {}) };
+  return { rejectUnauthorized: !t.insecure, minVersion: 'TLSv1.2' as const, checkServerIdentity: identity.checkServerIdentity, ...(secureContext ? { secureContext } : {}) };
 }
 
 /**
@@ -173,6 +173,7 @@ export async function probeMailbox(
     client?.close();
   }, target.onStage);
   const servername = isIP(target.host) ? undefined : target.host;
+  const identity = recordingIdentityCheck();
   const address = routeFor(target.host, target.port, target.connectTo ?? []);
 
   client = new ProbeClient(
@@ -184,7 +185,7 @@ export async function probeMailbox(
       ...(target.starttls ? { doSTARTTLS: true } : {}),
       servername,
       logger: transcript.logger as never,
-      tls: tlsOptions(target),
+      tls: tlsOptions(target, identity),
       ...(target.proxy ? { proxy: target.proxy.url.href } : {}),
       connectionTimeout: target.timeoutMs,
       greetingTimeout: target.timeoutMs,
@@ -202,7 +203,7 @@ export async function probeMailbox(
       onConnected() {
         const socket = (client as unknown as { socket?: TLSSocket }).socket;
         const cipher = socket?.getCipher?.();
-        evidence.tls = { protocol: socket?.getProtocol?.() ?? undefined, cipher: cipher?.standardName, peer: describeCertificate(socket?.getPeerCertificate?.()) };
+        evidence.tls = { protocol: socket?.getProtocol?.() ?? undefined, cipher: cipher?.standardName, peer: identity.peer(() => socket?.getPeerCertificate?.()) };
         const tls = evidence.tls.protocol ? `${evidence.tls.protocol}, ` : '';
         const how = target.starttls ? 'STARTTLS, ' : '';
         clock.pass(`${how}${tls}greeting received${evidence.backend ? ` (backend ${evidence.backend})` : ''}`, 'capability');

@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { PeerCertificate } from '../imap/types.js';
-import { describeCertificate } from '../imap/peer-certificate.js';
+import { peerOf } from '../imap/peer-certificate.js';
 
 /** A failure with a code the probe and the diagnosis read (ETIMEDOUT, ECONNCLOSED, a TLS code, …). */
 export class WireError extends Error {
@@ -122,7 +122,7 @@ export class LineConn {
   get tls(): { protocol?: string; cipher?: string; peer?: PeerCertificate } | undefined {
     const s = this.socket as tls.TLSSocket;
     if (typeof s.getProtocol !== 'function') return undefined;
-    return { protocol: s.getProtocol() ?? undefined, cipher: s.getCipher()?.standardName, peer: describeCertificate(s.getPeerCertificate()) };
+    return { protocol: s.getProtocol() ?? undefined, cipher: s.getCipher()?.standardName, peer: peerOf(s).peer };
   }
 
   /** The local address as an RFC 5321 address literal, for EHLO: says nothing about this machine's name. */
@@ -313,8 +313,7 @@ function tlsOptions(p: TlsParams): tls.ConnectionOptions {
 /** Null when the handshake may go on: chain trusted and issued for `params.host` (or --insecure). */
 function verify(socket: tls.TLSSocket, params: TlsParams): WireError | null {
   if (params.insecure) return null;
-  const cert = socket.getPeerCertificate(true);
-  const peer = describeCertificate(cert);
+  const { cert, peer } = peerOf(socket);
   if (!socket.authorized) {
     const code = String(socket.authorizationError ?? 'CERT_UNTRUSTED');
     // Node checks the name against the address connected to; the target name is what counts.
