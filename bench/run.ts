@@ -947,7 +947,7 @@ async function main(): Promise<void> {
       void cleanup().finally(() => process.exit(130));
     });
   }
-  if (!existsSync(path.join(ROOT, 'dist', 'cli-bundle.js'))) throw new Error('dist/cli-bundle.js missing: npm run build first (npm run bench does)');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli-bundle.cjs'))) throw new Error('dist/cli-bundle.cjs missing: npm run build first (npm run bench does)');
   rmSync(SNAPSHOT, { recursive: true, force: true });
   mkdirSync(SNAPSHOT, { recursive: true });
   for (const item of ['bin', 'dist', 'package.json']) cpSync(path.join(ROOT, item), path.join(SNAPSHOT, item), { recursive: true });
