@@ -48,6 +48,8 @@ export interface CheckOptions {
   insecure?: boolean;
   tokenCache?: string;
   freshToken?: boolean;
+  /** Also read the app registration's secrets and certificates from Microsoft Graph (as --check-app): the result's `app`. */
+  checkApp?: boolean;
   /** SMTP: send one test message, to this address or (true) to the mailbox itself. */
   sendTest?: boolean | string;
   /** Also write a JUnit report here. */
@@ -139,6 +141,7 @@ function toFlags(o: CheckOptions): Record<string, unknown> {
     insecure: o.insecure,
     tokenCache: o.tokenCache,
     freshToken: o.freshToken,
+    checkApp: o.checkApp,
     sendTest: o.sendTest,
     junit: o.junit,
     html: o.html,

@@ -16,7 +16,7 @@ import { PROTOCOLS } from './probe/dispatch.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-const NAGIOS_EXIT_HELP = '  With --nagios: 0 OK, 1 WARNING (certificate expiring within --warn-days), 2 CRITICAL (a check failed, DNS and timeouts included, or the certificate expired), 3 UNKNOWN (usage or internal error, interrupted)';
+const NAGIOS_EXIT_HELP = '  With --nagios: 0 OK, 1 WARNING (certificate expiring within --warn-days; with --check-app also a secret or certificate of the app registration), 2 CRITICAL (a check failed, DNS and timeouts included, or the certificate expired; with --check-app also one of the app registration credentials), 3 UNKNOWN (usage or internal error, interrupted)';
 const MAIN_HELP_AFTER = `${examplesText('')}\nExit codes:\n${exitCodeHelpText()}\n${NAGIOS_EXIT_HELP}\n\nStart with:  imap-oauth demo   (a local sandbox, no Microsoft account needed)`;
 
 /** The top-level --help text, written to dist/help.txt at build time for the launcher's fast path. */
@@ -62,7 +62,8 @@ function addCredentialOptions(cmd: Command): Command {
     .option('--authority-host <url>', `identity platform ${env(ENV.authorityHost)} (default: the cloud's, https://login.microsoftonline.com)`)
     .option('--scope <scope>', `token scope ${env(ENV.scope)} (default: the cloud's, https://outlook.office365.com/.default)`)
     .option('--token-cache <path>', `keep the token in this file (mode 0600) for later runs ${env(ENV.tokenCache)}`)
-    .option('--fresh-token', 'ignore a cached token');
+    .option('--fresh-token', 'ignore a cached token')
+    .option('--check-app', "also read the app registration's secrets and certificates (end dates) from Microsoft Graph with the app's own credential; needs the Graph application permission Application.Read.All");
 }
 
 function addConnectionOptions(cmd: Command): Command {
@@ -102,7 +103,7 @@ function addOutputOptions(cmd: Command): Command {
     .option('--junit <path>', 'write a JUnit XML report (one testcase per mailbox)')
     .option('--html <path>', 'write a self-contained HTML report for people: summary, causes with their fix, every check\'s stages and transcript')
     .option('--nagios', 'Nagios/Icinga plugin output on stdout; the exit code is then 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
-    .option('--warn-days <n>', 'warn when the certificate credential expires within n days (default: 30)')
+    .option('--warn-days <n>', "warn when the certificate credential (with --check-app: any of the registration's secrets and certificates) expires within n days, or a cached sign-in's refresh token is within n days of Entra's 90-day inactivity limit (default: 30)")
     .option('--prometheus <path>', 'write a node_exporter textfile-collector file (atomically)')
     .option('--verbose', 'show everything: settings, full transcript, TLS details')
     .option('--no-color', 'no colours (also NO_COLOR)');

@@ -4,6 +4,7 @@ import type { Diagnosis } from './diagnose/index.js';
 import type { ProbeEvidence, StageName, StageResult, TranscriptLine } from './imap/types.js';
 import type { TokenReport } from './token/types.js';
 import type { CredentialInfo } from './report/credential-info.js';
+import type { AppCheck } from './app-check/evaluate.js';
 
 export interface MailboxResult {
   user: string;
@@ -32,6 +33,12 @@ export interface RunResult {
   notRun?: string[];
   /** The credential used, with a certificate's expiry (absent in results made before it was reported). */
   credential?: CredentialInfo;
+  /** --check-app: the app registration's secrets and certificates, and the findings about them. */
+  app?: AppReport;
+}
+
+export interface AppReport extends AppCheck {
+  findings: Diagnosis[];
 }
 
 const STAGE_EXIT: Record<StageName, ExitCode> = {

@@ -28,6 +28,8 @@ import { renderSummary } from '../report/summary.js';
 import { renderText } from '../report/text.js';
 import { exitCodeFor, type MailboxResult, type RunResult } from '../result.js';
 import { acquireToken, type AcquireHooks } from '../token/acquire.js';
+import { checkApp } from '../app-check/graph.js';
+import { appFindings } from '../diagnose/rules/app-credentials.js';
 import { tokenErrorLine, type TokenReport, type TokenResult } from '../token/types.js';
 import { printableLines } from '../printable.js';
 
@@ -157,6 +159,8 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     );
     if (live) void tokenResult.then((r) => live.stage(tokenStage(r.report), config.protocols.length > 1 ? '' : undefined), () => undefined);
 
+    // --check-app: the app registration is read alongside the mail checks; it never changes their result.
+    const appCheck = config.checkApp ? checkApp(config, (value) => void redactor.add(value)) : undefined;
     // A delegated flow without --user checks the signed-in user's own mailbox: known once signed in.
     const users = config.users.length ? config.users : [await signedInUser(tokenResult)];
     const notices = delegatedNotices(config, users);
@@ -230,7 +234,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     const exitCode = stoppedBy === 'SIGTERM' ? ExitCode.TERMINATED : interrupted || stoppedBy ? ExitCode.INTERRUPTED : collected.worstExit;
     // Named only for the reports that list them (JUnit, Nagios, the step summary …); --jsonl counts them.
     const notRun = interrupted && collected.keep !== 'none' ? notRunChecks(plan, collected, config.protocols.length > 1) : [];
-    const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}), credential: credentialInfo(config, token) };
+    const run: RunResult = { ok: exitCode === 0, exitCode, token, results, ...(notRun.length ? { notRun } : {}), credential: credentialInfo(config, token), ...(appCheck ? { app: await appReport(appCheck, config) } : {}) };
     const wallMs = Math.round(performance.now() - started);
 
     if (config.output.junitPath) writeReport(io, config.output.junitPath, renderJunit(run), '--junit', { markup: true });
@@ -259,6 +263,11 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
 }
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+async function appReport(check: ReturnType<typeof checkApp>, config: Config) {
+  const app = await check;
+  return { ...app, findings: appFindings(app, { clientId: config.clientId, cloud: config.cloud, warnDays: config.output.warnDays }) };
+}
 
 /** The live stage lines, headed at once by what is checked where. */
 function startStageLog(config: Config, io: Sink): StageLog {

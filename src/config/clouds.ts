@@ -21,6 +21,8 @@ export interface Cloud {
   exchangeEnvironment?: string;
   /** Connect-MgGraph -Environment; absent for the default (Global). */
   graphEnvironment?: string;
+  /** Microsoft Graph's endpoint in this cloud (--check-app reads the app registration there). */
+  graphHost: string;
 }
 
 export const CLOUDS: Record<CloudName, Cloud> = {
@@ -33,6 +35,7 @@ export const CLOUDS: Record<CloudName, Cloud> = {
     smtpHost: 'smtp.office365.com',
     appScope: 'https://outlook.office365.com/.default',
     delegatedScope: 'https://outlook.office.com/IMAP.AccessAsUser.All',
+    graphHost: 'https://graph.microsoft.com',
   },
   usgov: {
     name: 'usgov',
@@ -46,6 +49,7 @@ export const CLOUDS: Record<CloudName, Cloud> = {
     delegatedScope: 'https://outlook.office365.us/IMAP.AccessAsUser.All',
     exchangeEnvironment: 'O365USGovGCCHigh',
     graphEnvironment: 'USGov',
+    graphHost: 'https://graph.microsoft.us',
   },
   'usgov-dod': {
     name: 'usgov-dod',
@@ -59,6 +63,7 @@ export const CLOUDS: Record<CloudName, Cloud> = {
     delegatedScope: 'https://outlook.office365.us/IMAP.AccessAsUser.All',
     exchangeEnvironment: 'O365USGovDoD',
     graphEnvironment: 'USGovDoD',
+    graphHost: 'https://dod-graph.microsoft.us',
   },
   china: {
     name: 'china',
@@ -72,6 +77,7 @@ export const CLOUDS: Record<CloudName, Cloud> = {
     delegatedScope: 'https://partner.outlook.cn/IMAP.AccessAsUser.All',
     exchangeEnvironment: 'O365China',
     graphEnvironment: 'China',
+    graphHost: 'https://microsoftgraph.chinacloudapi.cn',
   },
 };
 

@@ -417,6 +417,7 @@ export function resolveConfig(input: ResolveInput): Config {
     // Refused now, before any network I/O, when the path is not one of our caches or cannot be written.
     tokenCachePath: tokenCacheOf(sources, flags, cwd),
     freshToken: flags.freshToken === true,
+    checkApp: checkAppOf(flags, credential, authMode),
     output: {
       json,
       jsonl,
@@ -436,4 +437,13 @@ export function resolveConfig(input: ResolveInput): Config {
     },
     warnings,
   };
+}
+
+/** --check-app reads the app registration with the app's own credential (an app-only Graph token). */
+function checkAppOf(flags: Record<string, unknown>, credential: Credential, authMode: v.AuthMode): boolean {
+  if (flags.checkApp !== true) return false;
+  if (authMode === 'generic' || (credential.kind !== 'client-secret' && credential.kind !== 'certificate')) {
+    throw new ConfigError(`--check-app reads the app registration with the app's own credential (a client secret or certificate, app-only): it cannot be used with ${credential.origin}`);
+  }
+  return true;
 }

@@ -120,6 +120,8 @@ export interface Config {
   tokenCachePath?: string;
   /** Ignore a cached token (a new one is still written to the cache). */
   freshToken: boolean;
+  /** --check-app: read the app registration's secrets and certificates from Microsoft Graph. */
+  checkApp: boolean;
   output: OutputOptions;
   /** Human-readable notes about where settings came from (for --verbose). */
   warnings: string[];

@@ -48,6 +48,19 @@ export function renderJson(run: RunResult): string {
     results: run.results.map(toJsonResult),
     // notAfter: the certificate credential's end (null where the tool cannot see one: a secret, a sign-in).
     credential: { kind: run.credential?.kind ?? run.token.source, notAfter: run.credential?.notAfter ?? null, ...signInFields(run) },
+    // --check-app: the registration's secrets and certificates (never a value: Graph returns none).
+    ...(run.app ? { app: appJson(run.app) } : {}),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+function appJson(app: NonNullable<RunResult['app']>) {
+  return {
+    appId: app.appId,
+    ok: app.ok,
+    displayName: app.displayName ?? null,
+    credentials: app.credentials.map((c) => ({ kind: c.kind, name: c.name, displayName: c.displayName ?? null, keyId: c.keyId ?? null, ...(c.kind === 'secret' ? { hint: c.hint ?? null } : { thumbprint: c.thumbprint ?? null }), endDateTime: c.endDateTime ?? null, daysLeft: c.daysLeft ?? null, state: c.state })),
+    findings: app.findings.map((d) => ({ id: d.id, summary: d.summary, cause: d.cause, fix: d.fix, severity: d.severity, ...(d.docs ? { docs: d.docs } : {}) })),
+    ...(app.error ? { error: app.error } : {}),
+  };
 }

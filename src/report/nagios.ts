@@ -23,8 +23,10 @@ export function nagiosState(run: RunResult, opts: NagiosOptions): NagiosState {
   if (run.exitCode === ExitCode.INTERRUPTED || run.exitCode === ExitCode.TERMINATED) return 'UNKNOWN';
   if (run.results.some((r) => !r.ok)) return 'CRITICAL';
   const expiry = expiryState(run.credential, opts.now, opts.warnDays);
-  if (expiry === 'expired') return 'CRITICAL';
-  if (expiry === 'soon') return 'WARNING';
+  // --check-app: a secret or certificate of the registration past its end, or within --warn-days.
+  const app = run.app?.credentials ?? [];
+  if (expiry === 'expired' || app.some((c) => c.state === 'expired')) return 'CRITICAL';
+  if (expiry === 'soon' || app.some((c) => c.state === 'expiring')) return 'WARNING';
   return 'OK';
 }
 
@@ -52,6 +54,7 @@ export function nagiosPerfdata(run: RunResult, opts: NagiosOptions): string {
   const days = daysLeft(run.credential, opts.now);
   // Thresholds as ranges: warn outside [warnDays, ∞), critical outside [0, ∞).
   if (days !== undefined) out.push(`${label('credential_days_left')}=${days};${opts.warnDays}:;0:;;`);
+  for (const c of run.app?.credentials ?? []) if (c.daysLeft !== undefined) out.push(`${label(`app ${c.kind} ${c.name} days_left`)}=${c.daysLeft};${opts.warnDays}:;0:;;`);
   return out.join(' ');
 }
 
@@ -75,6 +78,12 @@ function summary(run: RunResult, state: NagiosState, opts: NagiosOptions): strin
   const expiry = expiryState(run.credential, opts.now, opts.warnDays);
   if (expiry === 'expired') parts.push(`certificate credential EXPIRED on ${run.credential!.notAfter}`);
   else if (expiry === 'soon') parts.push(`certificate credential expires in ${days} days (${run.credential!.notAfter})`);
+  const app = run.app;
+  const expired = app?.credentials.filter((c) => c.state === 'expired') ?? [];
+  const expiring = app?.credentials.filter((c) => c.state === 'expiring') ?? [];
+  if (expired.length) parts.push(`app registration: ${expired.map((c) => `${c.kind} ${c.name} EXPIRED on ${c.endDateTime}`).join(', ')}`);
+  if (expiring.length) parts.push(`app registration: ${expiring.map((c) => `${c.kind} ${c.name} expires in ${Math.floor(c.daysLeft ?? 0)} days`).join(', ')}`);
+  if (app && !app.ok) parts.push(`app registration not read (${app.error?.kind ?? 'failed'})`);
   return parts.join('; ');
 }
 
@@ -89,6 +98,7 @@ export function renderNagios(run: RunResult, opts: NagiosOptions): { text: strin
   }
   for (const user of run.notRun ?? []) lines.push(plain(`NOT RUN ${user} (interrupted)`));
   if (run.credential?.notAfter) lines.push(plain(`credential: certificate ${run.credential.subject ?? ''} expires ${run.credential.notAfter}`.replace(/ {2,}/g, ' ')));
+  for (const c of run.app?.credentials ?? []) lines.push(plain(`app ${c.kind}: ${c.name}${c.thumbprint ? ` SHA-1 ${c.thumbprint}` : ''} ends ${c.endDateTime ?? '(no end date)'}${c.state === 'ok' ? '' : ` (${c.state})`}`));
   lines.push(...causeLines(run));
   return { text: `${lines.join('\n')}\n`, code: NAGIOS[state] };
 }
@@ -103,10 +113,13 @@ export function renderNagios(run: RunResult, opts: NagiosOptions): { text: strin
 export function causeLines(run: RunResult): string[] {
   // groupByCause looks at failed checks only; a passing check with advisories is offered as one.
   const groups = groupByCause({ ...run, results: run.results.map((r) => (r.ok && r.diagnosis.length ? { ...r, ok: false } : r)) });
+  // --check-app findings are about the app registration, not a mailbox.
+  for (const d of run.app?.findings ?? []) groups.push({ ...d, mailboxes: [], example: run.results[0]! });
   const out: string[] = [];
   for (const g of groups) {
     const n = g.mailboxes.length;
-    out.push('', plain(`${g.severity === 'advisory' ? 'ADVISORY' : 'CAUSE'} [${g.id}] ${g.summary}`), plain(`  ${n} mailbox${n === 1 ? '' : 'es'}: ${g.mailboxes.join(', ')}`));
+    out.push('', plain(`${g.severity === 'advisory' ? 'ADVISORY' : 'CAUSE'} [${g.id}] ${g.summary}`));
+    if (n) out.push(plain(`  ${n} mailbox${n === 1 ? '' : 'es'}: ${g.mailboxes.join(', ')}`));
     out.push(plain(`  why: ${g.cause.replace(/\s*\n\s*/g, ' ')}`), '  fix:');
     let skipped = 0;
     const fix: string[] = [];

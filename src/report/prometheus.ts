@@ -55,6 +55,14 @@ export function renderPrometheus(run: RunResult): string {
   if (credentialExpiry !== undefined) {
     metrics.push({ name: 'imap_oauth_credential_expiry_timestamp_seconds', help: "When the app's certificate credential (notAfter of --cert) expires, as a Unix time.", samples: [{ labels: {}, value: credentialExpiry }] });
   }
+  // --check-app: each secret and certificate of the app registration, by client ID, kind and name.
+  const appCredentials = (run.app?.credentials ?? []).flatMap((c) => {
+    const at = epochSeconds(c.endDateTime);
+    return at === undefined ? [] : [{ labels: { app: run.app!.appId, kind: c.kind, name: c.kind === 'certificate' && c.thumbprint ? `${c.name} ${c.thumbprint}` : c.name }, value: at }];
+  });
+  if (appCredentials.length) {
+    metrics.push({ name: 'imap_oauth_app_credential_expiry_timestamp_seconds', help: "When each client secret and certificate of the app registration expires (endDateTime, read from Microsoft Graph with --check-app), as a Unix time.", samples: appCredentials });
+  }
   // One sample per server: the earliest notAfter seen for it (as blackbox_exporter's probe_ssl_earliest_cert_expiry).
   const tls = new Map<string, number>();
   for (const r of run.results) {

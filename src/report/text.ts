@@ -101,7 +101,7 @@ export function renderText(run: RunResult, opts: TextOptions): string {
   const out: string[] = [];
   if (opts.title) out.push(c.bold(lines(opts.title)), '');
   if (opts.verbose && opts.notes?.length) out.push(...opts.notes.map((n) => c.dim(lines(n))), '');
-  out.push(...tokenSection(run.token, c, opts.verbose), ...credentialLine(run, c), '');
+  out.push(...tokenSection(run.token, c, opts.verbose), ...credentialLine(run, c), '', ...appSection(run, c));
   // A batch names each cause once with its fix and its mailboxes, not once per mailbox.
   const grouped = opts.batch && !opts.verbose;
   const detailed = grouped ? [] : run.results;
@@ -151,4 +151,20 @@ function signInLine(run: RunResult, c: ChalkInstance): string[] {
   if (cr.refreshTokenAgeDays !== undefined) parts.push(`refresh token unused for ${cr.refreshTokenAgeDays} days before this run${cr.refreshTokenRenewed ? ', renewed' : ''}`);
   if (cr.refreshTokenExpiresAt) parts.push(`expires ${p(cr.refreshTokenExpiresAt)} if unused`);
   return [`  ${c.dim('sign-in')}  ${parts.join('; ')}`];
+}
+
+/** --check-app: the app registration's secrets and certificates with their ends, then the findings about them. */
+function appSection(run: RunResult, c: ChalkInstance): string[] {
+  const app = run.app;
+  if (!app) return [];
+  const out = [c.bold(`App registration ${app.displayName ? `"${p(app.displayName)}" ` : ''}(${p(app.appId)})`)];
+  if (!app.ok) out.push(`  ${c.yellow('not read')}: ${p(app.error?.message ?? 'failed')}`);
+  else if (!app.credentials.length) out.push('  no secrets or certificates');
+  for (const cr of app.credentials) {
+    const left = cr.daysLeft === undefined ? '' : cr.state === 'expired' ? ` (${c.red('expired')})` : ` (in ${Math.floor(cr.daysLeft)} day${Math.floor(cr.daysLeft) === 1 ? '' : 's'})`;
+    const id = cr.kind === 'secret' ? (cr.hint ? `  hint ${p(cr.hint)}…` : '') : cr.thumbprint ? `  SHA-1 ${cr.thumbprint}` : '';
+    out.push(`  ${cr.kind.padEnd(11)} ${p(cr.name)}${id}  ${cr.endDateTime ? `ends ${cr.endDateTime}` : 'no end date'}${left}`);
+  }
+  const findings = diagnosisSection(app.findings, c);
+  return [...out, ...(findings.length ? ['', ...findings] : []), ''];
 }

@@ -7,14 +7,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { X509Certificate, createHash, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { parseJwt, signJwt, verifyJwt } from './jwt.js';
+import { GRAPH_RESOURCES, graphReply } from './graph-server.js';
 
 export interface SandboxApp {
   clientId: string;
   tenantId: string;
   displayName?: string;
-  secrets?: { value: string; expired?: boolean }[];
+  /** endDateTime and displayName: what the Graph route shows for the secret (default a year ahead, or past when expired). */
+  secrets?: { value: string; expired?: boolean; displayName?: string; endDateTime?: string }[];
+  /** Every certificate uploaded; the Graph route lists each with its notAfter, expired ones too. */
   certificates?: string[];
   roles?: string[];
+  /** Microsoft Graph application permissions granted (e.g. Application.Read.All for --check-app). */
+  graphRoles?: string[];
   servicePrincipalId?: string;
   /** "Allow public client flows" (device code without a client credential); default false. */
   publicClient?: boolean;
@@ -403,7 +408,7 @@ function knownResources(exchange: readonly string[] = WORLDWIDE_EXCHANGE): Known
   return new Map([
     ...exchange.map((uri) => [uri.toLowerCase().replace(/\/+$/, ''), { appId: EXCHANGE_APP_ID, exchange: true }] as const),
     [EXCHANGE_APP_ID, { appId: EXCHANGE_APP_ID, exchange: true }],
-    ['https://graph.microsoft.com', { appId: GRAPH_APP_ID, exchange: false }],
+    ...GRAPH_RESOURCES.map((uri) => [uri, { appId: GRAPH_APP_ID, exchange: false }] as const),
     [GRAPH_APP_ID, { appId: GRAPH_APP_ID, exchange: false }],
   ]);
 }
@@ -611,7 +616,8 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
   const names = (opts.names ?? []).map((n) => n.toLowerCase());
   const lifetime = opts.tokenLifetimeSeconds ?? 3599;
   const skew = opts.clockSkewSeconds ?? 0;
-  const signingKey = createPublicKey(opts.signingKey.privateKeyPem).export({ format: 'jwk' });
+  const graphKey = createPublicKey(opts.signingKey.privateKeyPem);
+  const signingKey = graphKey.export({ format: 'jwk' });
 
   const findTenant = (seg: string) => {
     const s = seg.toLowerCase();
@@ -1081,6 +1087,7 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
       // Entra's "rh" is an opaque base64url blob over tenant and resource IDs; shape only matters.
       rh: `0.${Buffer.concat([guidBytes(tenant.id), guidBytes(known.appId), Buffer.alloc(17)]).toString('base64url')}.`,
       ...(known.exchange && app.roles?.length ? { roles: [...app.roles] } : {}),
+      ...(!known.exchange && app.graphRoles?.length ? { roles: [...app.graphRoles] } : {}),
       sub: sp,
       tid: tenant.id,
       uti: randomBytes(16).toString('base64url'),
@@ -1130,7 +1137,11 @@ export async function startIdentityServer(opts: IdentityServerOptions): Promise<
     if (req.method === 'POST') record.form = Object.fromEntries(new URLSearchParams(await readBody(req)));
 
     let reply: Reply;
-    if (route === 'oauth2/v2.0/devicecode' && record.form) {
+    if (seg === 'v1.0') {
+      // Microsoft Graph (reached under its own name with --connect-to): the app registration for --check-app.
+      const authorization = req.headers.authorization;
+      reply = graphReply({ method: req.method ?? 'GET', path: url.pathname, query, ...(authorization ? { authorization } : {}) }, opts.apps, graphKey);
+    } else if (route === 'oauth2/v2.0/devicecode' && record.form) {
       reply = deviceCodeReply(seg, record.form, correlationId);
     } else if (route === 'oauth2/v2.0/token' && record.form) {
       if (fault?.kind === 'hang') return; // the socket stays open until the client gives up or close()

@@ -29,6 +29,11 @@ export interface WorldOptions {
   servicePrincipalRegistered?: boolean;
   /** The app's one client secret has expired. */
   secretExpired?: boolean;
+  /** More names the servers' TLS certificate covers, e.g. graph.microsoft.com for --check-app via --connect-to. */
+  tlsNames?: string[];
+  /** What the Graph route shows as the secret's end (default a year ahead); certificates uploaded besides the client's. */
+  secretEndDateTime?: string;
+  extraCertificates?: string[];
   /** Device code polling interval (Entra: 5 s); tests shorten it. */
   deviceCodeIntervalSeconds?: number;
   /** How long a device code lives (Entra: 900 s); tests shorten it. */
@@ -53,7 +58,7 @@ const EXCHANGE_AUDIENCES = ['https://outlook.office365.com', 'https://outlook.of
 
 export async function startSandbox(options: WorldOptions = {}): Promise<SandboxWorld> {
   const pki = await createTestPki('imap-oauth sandbox CA');
-  const [serverCert, clientCertificate] = await Promise.all([pki.issueServerCert(['localhost', '127.0.0.1']), createSelfSignedCert('CN=imap-oauth sandbox app')]);
+  const [serverCert, clientCertificate] = await Promise.all([pki.issueServerCert(['localhost', '127.0.0.1', ...(options.tlsNames ?? [])]), createSelfSignedCert('CN=imap-oauth sandbox app')]);
   const signing = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID().replace(/-/g, '').slice(0, 27);
   // A fresh random secret each run, shaped like Entra's (40 characters with a "~").
@@ -70,8 +75,8 @@ export async function startSandbox(options: WorldOptions = {}): Promise<SandboxW
         clientId: SANDBOX.clientId,
         tenantId: SANDBOX.tenantId,
         displayName: 'imap-oauth sandbox app',
-        secrets: [{ value: clientSecret, expired: options.secretExpired === true }],
-        certificates: [clientCertificate.certPem],
+        secrets: [{ value: clientSecret, expired: options.secretExpired === true, displayName: 'sandbox secret', ...(options.secretEndDateTime ? { endDateTime: options.secretEndDateTime } : {}) }],
+        certificates: [clientCertificate.certPem, ...(options.extraCertificates ?? [])],
         roles: ['IMAP.AccessAsApp', 'POP.AccessAsApp', 'SMTP.SendAsApp'],
         servicePrincipalId: SANDBOX.servicePrincipalId,
         ...options.app,
