@@ -126,3 +126,20 @@ describe('--check-app without Application.Read.All', () => {
     expect(run.stderr).toMatch(/^imap-oauth: --check-app reads the app registration with the app's own credential .*--flow device-code\n$/);
   });
 });
+
+describe('--check-app through the proxy', () => {
+  it('Graph is reached through --proxy like the token endpoint: a dead proxy (the other hosts exempt by NO_PROXY) is an app-check-failed advisory, the mail check passes', async () => {
+    const args = ['test', '--check-app', '--json', '--user', SANDBOX.user, '--tenant', SANDBOX.tenantId, '--client-id', SANDBOX.clientId, '--authority-host', granted.identity.url,
+      '--host', granted.imap.host, '--port', String(granted.imap.port), '--ca-file', join(dir, 'granted-ca.pem'), '--timeout', '5',
+      '--connect-to', `graph.microsoft.com:443:127.0.0.1:${granted.identity.port}`, '--proxy', 'http://127.0.0.1:9'];
+    const before = granted.identity.requests.filter((r) => r.path.startsWith('/v1.0/')).length;
+    const run = await runCli(args, { cwd: dir, env: { IMAP_OAUTH_CLIENT_SECRET: granted.clientSecret, NO_PROXY: 'localhost,127.0.0.1' } });
+    runs.push(run);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout);
+    expect(doc.results[0].ok).toBe(true);
+    expect(doc.app).toMatchObject({ ok: false, error: { kind: 'network', message: expect.stringMatching(/^GET graph\.microsoft\.com.*proxy http:\/\/127\.0\.0\.1:9/) } });
+    expect(doc.app.findings[0]).toMatchObject({ id: 'app-check-failed', severity: 'advisory' });
+    expect(granted.identity.requests.filter((r) => r.path.startsWith('/v1.0/')).length).toBe(before);
+  });
+});

@@ -1,7 +1,10 @@
 // --check-app, the pure parts: Graph's application object read into credentials with days left,
 // Graph errors, the findings (advisory within --warn-days, error once expired, the 403 grant), and
 // how Nagios and Prometheus show them.
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { signJwt } from '../../src/sandbox/jwt.js';
+import { graphReply } from '../../src/sandbox/graph-server.js';
 import { credentialState, graphError, readApplication, thumbprintOf, type AppCheck } from '../../src/app-check/evaluate.js';
 import { graphUrl } from '../../src/app-check/graph.js';
 import { appFindings } from '../../src/diagnose/rules/app-credentials.js';
@@ -110,5 +113,34 @@ describe('in the monitoring outputs', () => {
     expect(text).toContain('# TYPE imap_oauth_app_credential_expiry_timestamp_seconds gauge');
     expect(text).toContain(`imap_oauth_app_credential_expiry_timestamp_seconds{app="${APP}",kind="secret",name="prod"} ${Date.parse(at(5)) / 1000}`);
     expect(text).toContain(`imap_oauth_app_credential_expiry_timestamp_seconds{app="${APP}",kind="certificate",name="CN=old ${THUMB}"} ${Date.parse(at(-2)) / 1000}`);
+  });
+});
+
+describe("the sandbox's Graph route", () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
+  const apps = [{ clientId: APP, tenantId: TENANT, displayName: 'Mail reader', secrets: [{ value: 'Abc~not-shown-1234567890', displayName: 'prod' }] }];
+  const token = (claims: Record<string, unknown> = {}, key = privateKey) =>
+    signJwt({ alg: 'RS256', typ: 'JWT' }, { aud: 'https://graph.microsoft.com', tid: TENANT, roles: ['Application.Read.All'], exp: Math.floor(Date.now() / 1000) + 600, ...claims }, key);
+  const get = (auth: string | undefined, path = `/v1.0/applications(appId='${APP}')`) =>
+    graphReply({ method: 'GET', path, query: { $select: 'displayName,passwordCredentials' }, ...(auth ? { authorization: auth } : {}) }, apps, publicKey);
+  const code = (r: { body: string }) => (JSON.parse(r.body) as { error?: { code: string } }).error?.code;
+
+  it('serves the selected properties, a 3-character hint and never the secret', () => {
+    const r = get(`Bearer ${token()}`);
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.body);
+    expect(Object.keys(body)).toEqual(['@odata.context', 'displayName', 'passwordCredentials']);
+    expect(body.passwordCredentials[0]).toMatchObject({ displayName: 'prod', hint: 'Abc', secretText: null });
+    expect(r.body).not.toContain('not-shown');
+  });
+  it("refuses as Graph does: no token 401, another key 401, another audience 401, no Application.Read.All 403, another tenant's app 404", () => {
+    expect([get(undefined).status, code(get(undefined))]).toEqual([401, 'InvalidAuthenticationToken']);
+    expect(get(`Bearer ${token({}, other)}`).status).toBe(401);
+    expect(JSON.parse(get(`Bearer ${token({ aud: 'https://outlook.office365.com' })}`).body).error.message).toMatch(/Invalid audience/);
+    expect([get(`Bearer ${token({ roles: ['Mail.Read'] })}`).status, code(get(`Bearer ${token({ roles: [] })}`))]).toEqual([403, 'Authorization_RequestDenied']);
+    expect(code(get(`Bearer ${token({ tid: '00000000-0000-0000-0000-000000000001' })}`))).toBe('Request_ResourceNotFound');
+    expect(get(`Bearer ${token()}`, '/v1.0/me').status).toBe(400);
   });
 });
