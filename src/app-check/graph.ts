@@ -19,7 +19,9 @@ export function graphUrl(config: Pick<Config, 'cloud' | 'clientId'>): { host: st
 export async function checkApp(config: Config, onSecret: (value: string) => void, now = () => new Date()): Promise<AppCheck> {
   const { host, url } = graphUrl(config);
   const base = { appId: config.clientId ?? '', url, credentials: [] };
-  const token = await acquireToken({ ...config, scope: `${host}/.default` }, { onSecret });
+  // Not through --token-cache: the mail token is written there at the same moment, and one of two
+  // concurrent writers would lose its token.
+  const token = await acquireToken({ ...config, scope: `${host}/.default`, tokenCachePath: undefined }, { onSecret });
   if (!token.token) return { ...base, ok: false, error: { kind: 'token', message: `no Graph token: ${tokenErrorLine(token.report.error)}`, ...(token.report.error?.httpStatus ? { httpStatus: token.report.error.httpStatus } : {}) } };
   onSecret(token.token);
   const client = createNetworkClient({
