@@ -310,6 +310,17 @@ describe('edges found by mutation testing', () => {
     expect(r.redact('abc opaque-token-0123456789')).toBe(`abc ${REDACTED}`);
   });
 
+  it('the JSON-escaped form of a short secret with a quote and a backslash', () => {
+    const secret = 'pa"ss\\word-1234';
+    expect(new Redactor().add(secret).redact(JSON.stringify({ message: secret }))).toBe('{"message":"<redacted>"}');
+  });
+
+  it('the XML-escaped form of a secret with &, <, > and a quote is hidden whole', () => {
+    const secret = 'k&y<v>l"q-0123456789ab';
+    const xml = secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    expect(new Redactor().add(secret).redact(`<failure message="${xml}"/>`)).toBe('<failure message="<redacted>"/>');
+  });
+
   it('size counts the secrets registered (once each, short ones not)', () => {
     const r = new Redactor();
     expect(r.size).toBe(0);
@@ -334,6 +345,12 @@ describe('redactValue nesting (a hostile server\'s JSON)', () => {
     const r = new Redactor();
     expect(r.redactValue(nestObjects(32))).toEqual(nestObjects(32));
     expect(r.redactValue(nestArrays(32))).toEqual(nestArrays(32));
+  });
+
+  it('numbers, booleans and null just inside the limit are kept as they are', () => {
+    let v: unknown = [7, true, null];
+    for (let i = 0; i < 32; i++) v = [v];
+    expect(new Redactor().redactValue(v)).toEqual(v);
   });
 
   it('deeper ones are cut at level 33', () => {
