@@ -99,6 +99,17 @@ function useCompileCache(dir) {
     fn.call(module.exports, module.exports, Module.createRequire(filename), module, filename, dirname(filename));
   };
   process.once('exit', () => {
+    // A new build's chunks are new files: when writing, drop entries no run has touched for 30 days.
+    if (toWrite.length) {
+      try {
+        for (const f of fs.readdirSync(dir)) {
+          const p = join(dir, f);
+          if (f.endsWith('.bin') && Date.now() - fs.statSync(p).atimeMs > 30 * 86_400_000) fs.rmSync(p, { force: true });
+        }
+      } catch {
+        // pruning is best effort
+      }
+    }
     for (const { file, script } of toWrite) {
       try {
         const tmp = `${file}.${process.pid}.tmp`;
