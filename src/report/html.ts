@@ -13,6 +13,7 @@ import { printable, printableLines } from '../printable.js';
 import type { MailboxResult, RunResult } from '../result.js';
 import { tokenErrorLine } from '../token/types.js';
 import { groupByCause, type CauseGroup } from './grouped.js';
+import { appSection } from './html-app.js';
 import { HTML_STYLE } from './html-style.js';
 import { NOT_RUN_MESSAGE } from './junit.js';
 
@@ -60,6 +61,7 @@ export function renderHtml(run: RunResult, meta: HtmlMeta): string {
     header(run, meta, { verdict, failed, total, notRun: notRun.length }),
     summarySection(checks, notRun),
     groups.length ? causesSection(groups, failed) : '',
+    run.app ? appSection(run.app, esc, findingBody) : '',
     checksSection(checks),
     `<footer><p>Written by imap-oauth ${esc(meta.version)} at ${esc(meta.generatedAt.toISOString())}. Secrets (the client secret, a private key, tokens, SASL strings) appear as &lt;redacted&gt;. This page runs no script and loads nothing: no fonts, images or other files.</p></footer>`,
   ];

@@ -79,6 +79,20 @@ describe('--check-app with Application.Read.All', () => {
     expect(run.stdout).toContain('PASS');
   });
 
+  it('--html: the page has an App registration section with each credential, its state and the findings', async () => {
+    const page = join(dir, 'app.html');
+    const run = await check(granted, 'granted', ['--html', page]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const html = readFileSync(page, 'utf8');
+    runs.push({ ...run, stdout: html });
+    const section = html.slice(html.indexOf('<section id="app">'), html.indexOf('</section>', html.indexOf('<section id="app">')));
+    expect(section).toContain(`App registration “imap-oauth sandbox app” <span class="id">${SANDBOX.clientId}</span>`);
+    expect(section).toMatch(/<td>secret<\/td><td>sandbox secret<\/td><td class="mono">hint \S{3}…<\/td>.*<span class="badge warn">expiring<\/span>/);
+    expect(section).toMatch(/<td>certificate<\/td><td>CN=imap-oauth old<\/td>.*<span class="badge fail">expired<\/span>/);
+    expect(section).toContain('[app-certificate-expired]');
+    expect(section).toContain(`az ad app credential reset --id ${SANDBOX.clientId} --append`);
+  });
+
   it('--nagios: CRITICAL for the expired certificate, days left of each credential in the perfdata', async () => {
     const run = await check(granted, 'granted', ['--nagios']);
     expect(run.code, run.stdout).toBe(2);
