@@ -123,6 +123,51 @@ describe('runPool', () => {
     expect(finished.sort()).toEqual([0, 2]);
   });
 
+  it("a running worker's signal carries the run's abort reason (SIGINT or SIGTERM reach the probe)", async () => {
+    const controller = new AbortController();
+    const reasons: unknown[] = [];
+    const run = runPool([1, 2], 2, async (_item, _i, signal) => {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      reasons.push(signal.reason);
+      return 0;
+    }, () => undefined, controller.signal);
+    await tick();
+    controller.abort('SIGTERM');
+    await run;
+    expect(reasons).toEqual(['SIGTERM', 'SIGTERM']);
+  });
+
+  it('an abort after a worker has finished leaves that finished worker\'s signal alone', async () => {
+    const controller = new AbortController();
+    const signals: AbortSignal[] = [];
+    const hold = deferred();
+    const run = runPool([0, 1], 2, async (item, _i, signal) => {
+      signals[item] = signal;
+      if (item === 1) await hold.promise;
+      return item;
+    }, () => undefined, controller.signal);
+    await tick();
+    controller.abort();
+    hold.resolve();
+    await run;
+    expect(signals[0]!.aborted).toBe(false);
+    expect(signals[1]!.aborted).toBe(true);
+  });
+
+  it('when several workers throw, the first error is the one thrown', async () => {
+    const second = deferred();
+    const run = runPool([0, 1], 2, async (item) => {
+      if (item === 1) {
+        await second.promise;
+        throw new Error('second');
+      }
+      await tick();
+      second.resolve();
+      throw new Error('first');
+    }, () => undefined);
+    await expect(run).rejects.toThrow('first');
+  });
+
   it('an error in onResult is thrown the same way', async () => {
     await expect(runPool([1, 2, 3], 1, async (x) => x, (r) => {
       if (r === 2) throw new Error('cannot write');
