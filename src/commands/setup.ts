@@ -4,8 +4,7 @@
 // Nothing is contacted; the same input always gives the same text.
 import { CLOUDS, type CloudName } from '../config/clouds.js';
 import * as v from '../config/validate.js';
-import { readInputFile } from '../config/files.js';
-import { parseUsersFile } from '../config/users-file.js';
+import { readUsersFile, usersFileWhere } from '../config/users-input.js';
 import * as mail from '../diagnose/mail-powershell.js';
 import * as ps from '../diagnose/powershell.js';
 
@@ -229,16 +228,9 @@ function usersFromFile(flags: Record<string, unknown>, cwd: string): { value: st
   const path = flags.usersFile;
   if (path === undefined) return [];
   if (typeof path !== 'string' || path.trim() === '') throw new ConfigError('missing value for --users-file PATH|-');
-  const where = path === '-' ? 'standard input' : path;
-  let parsed: ReturnType<typeof parseUsersFile>;
-  try {
-    parsed = parseUsersFile(readInputFile(path, '--users-file', cwd));
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`--users-file ${where} ${errorMessage(err)}`);
-  }
-  if (parsed.users.length === 0) throw new ConfigError(`--users-file ${where} lists no mailbox`);
-  return parsed.users.map((u) => ({ value: u.value, origin: `--users-file ${where} line ${u.line}` }));
+  const entries = readUsersFile(path, cwd);
+  if (entries.length === 0) throw new ConfigError(`--users-file ${usersFileWhere(path)} lists no mailbox`);
+  return entries;
 }
 
 /** Validates the flags into a SetupInput; throws ConfigError with a one-line message. */

@@ -5,7 +5,7 @@ import { loadCertificatePem } from '../token/certificate.js';
 import { normaliseAccessToken } from '../token/claims.js';
 import { decodeText, readFileBounded, readInputBytes, readInputFile, readSecret, setInputWaitMs } from './files.js';
 import { pkcs12ToPem } from '../token/pkcs12.js';
-import { parseUsersFile } from './users-file.js';
+import { readUsersFile, usersFileWhere } from './users-input.js';
 import { ENV, LEVELS, Sources, envFileFlag, loadEnvFile, type Sourced } from './sources.js';
 import { resolveTokenCachePath } from '../token/cache.js';
 import { resolveReportPath } from '../safe-file.js';
@@ -220,16 +220,9 @@ function users(sources: Sources, flags: Record<string, unknown>, cwd: string, op
   const found: Sourced[] = list.map((value) => ({ value, level: 'flag' as const, origin: '--user' }));
   if (typeof flags.usersFile === 'string') {
     const path = flags.usersFile;
-    const where = path === '-' ? 'standard input' : path;
-    let parsed: ReturnType<typeof parseUsersFile>;
-    try {
-      parsed = parseUsersFile(readInputFile(path, '--users-file', cwd));
-    } catch (err) {
-      if (err instanceof ConfigError) throw err;
-      throw new ConfigError(`--users-file ${where} ${errorMessage(err)}`);
-    }
-    found.push(...parsed.users.map((u) => ({ value: u.value, level: 'flag' as const, origin: `--users-file ${where} line ${u.line}` })));
-    if (parsed.users.length === 0 && found.length === 0) throw new ConfigError(`--users-file ${where} lists no mailbox`);
+    const entries = readUsersFile(path, cwd);
+    found.push(...entries.map((u) => ({ value: u.value, level: 'flag' as const, origin: u.origin })));
+    if (found.length === 0) throw new ConfigError(`--users-file ${usersFileWhere(path)} lists no mailbox`);
   }
   if (found.length === 0) {
     const env = sources.get(null, ENV.user);

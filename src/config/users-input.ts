@@ -1,0 +1,27 @@
+// --users-file PATH|- as `test` and `setup` read it: the file (or stdin) through the bounded input
+// reader, parsed by users-file.ts, each entry with where it came from for error messages.
+import { ConfigError, errorMessage } from '../errors.js';
+import { readInputFile } from './files.js';
+import { parseUsersFile } from './users-file.js';
+
+export interface UserEntry {
+  value: string;
+  /** "--users-file PATH line N" (or "standard input"). */
+  origin: string;
+}
+
+/** Where the file is, as messages name it. */
+export const usersFileWhere = (path: string): string => (path === '-' ? 'standard input' : path);
+
+/** Every entry of the users file; an unreadable or malformed file is a ConfigError naming it. */
+export function readUsersFile(path: string, cwd: string): UserEntry[] {
+  const where = usersFileWhere(path);
+  let parsed: ReturnType<typeof parseUsersFile>;
+  try {
+    parsed = parseUsersFile(readInputFile(path, '--users-file', cwd));
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`--users-file ${where} ${errorMessage(err)}`);
+  }
+  return parsed.users.map((u) => ({ value: u.value, origin: `--users-file ${where} line ${u.line}` }));
+}
