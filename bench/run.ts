@@ -8,7 +8,8 @@
 // BENCH_BATCH_RUNS ("1,3,5" runs at concurrency 1,8,32), BENCH_NO_WRITE=1 (do not write BENCHMARKS.md);
 // issue 13: BENCH_SIZES ("100,1000,10000,100000": the --jsonl batches, bench/scale.ts), BENCH_SCALE_CONCURRENCY (32),
 // BENCH_FLOOR_MAX (10000 floor-client sessions at most), BENCH_SCALE_MAX_MIN (12: skip a size predicted longer),
-// BENCH_CODE_CACHE_RUNS (9; 0 skips the code-cache experiment, bench/code-cache.ts).
+// BENCH_CODE_CACHE_RUNS (9; 0 skips the code-cache experiment, bench/code-cache.ts), BENCH_SCALE_NODE_OPTIONS (NODE_OPTIONS for
+// the CLI in the --jsonl batches only, e.g. --max-old-space-size=64 to see how much of the peak RSS is V8 letting its heap grow).
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -983,7 +984,7 @@ async function main(): Promise<void> {
   const codeCache = CODE_CACHE_RUNS > 0 ? await measureCodeCache({ node: NODE, bin: BIN, dir: w.dir, tokenFile: w.tokenFile, runs: CODE_CACHE_RUNS, env: BASE_ENV, log }) : undefined;
   const scale = await measureScale({
     node: NODE, bin: BIN, floorScript: path.join(ROOT, 'bench', '.build', 'bench', 'floor-batch.js'), dir: w.dir, host: '127.0.0.1', port: w.dovecot.port,
-    caFile: w.caFile, tokenFile: w.tokenFile, env: BASE_ENV, sizes: SIZES, concurrency: SCALE_CONCURRENCY, floorMax: FLOOR_MAX, maxWallMs: SCALE_MAX_MS,
+    caFile: w.caFile, tokenFile: w.tokenFile, env: env.BENCH_SCALE_NODE_OPTIONS ? { ...BASE_ENV, NODE_OPTIONS: env.BENCH_SCALE_NODE_OPTIONS } : BASE_ENV, sizes: SIZES, concurrency: SCALE_CONCURRENCY, floorMax: FLOOR_MAX, maxWallMs: SCALE_MAX_MS,
     serverCpuS: () => dovecotCpuS(w.dovecot), log,
   });
   const proxy = { meanLatenessMs: lateness(['rtt50', 'rtt150']), batchMeanLatenessMs: lateness(['batch']) };
