@@ -1,12 +1,11 @@
 // Issue 12: the Node API, called as a user's program would (a separate Node process importing the
 // built package entry): check() returns the --json document, prints nothing, exits nothing, and
 // rejects bad options with CheckOptionsError; no secret reaches its result.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findLeak } from '../support/cli.js';
+import { findLeak, runNode, type CliRun } from '../support/cli.js';
 import { CLIENT_ID, startE2eWorld, TENANT, USER, type E2eWorld } from '../support/e2e-world.js';
 
 const ENTRY = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
@@ -17,29 +16,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => world?.close());
 
-interface ProgramRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** A user's health check: `import { check } from 'imap-oauth'`, print one line of its own. */
-function program(body: string): Promise<ProgramRun> {
+function program(body: string): Promise<CliRun> {
   const file = join(world.dir, `program-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, `import { check, CheckOptionsError, ExitCode, version } from ${JSON.stringify(ENTRY)};\n${body}\n`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runNode([file]);
 }
 
 const common = () => ({ user: USER, tenant: TENANT, clientId: CLIENT_ID, authorityHost: world.identity.url, host: world.dovecot.host, port: world.dovecot.port, caFile: world.caFile, timeout: 5 });

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, findLeak } from '../support/cli.js';
+import { BIN, findLeak, runNode } from '../support/cli.js';
 import { startE2eWorld, type E2eWorld } from '../support/e2e-world.js';
 import { startMicrosocks, type Microsocks } from '../support/microsocks.js';
 import { startTinyproxy, type Tinyproxy } from '../support/tinyproxy.js';
@@ -43,26 +43,12 @@ interface Traced {
 }
 
 /** The built CLI under the import trace, asynchronously (the identity stand-in runs in this process). */
-function traced(args: string[], env: Record<string, string> = {}): Promise<Traced> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TRACE, BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const lines = stderr.split('\n');
-      const loaded = lines.filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length));
-      const userStderr = lines.filter((l) => !/^(LOADED|HEAVY-IMPORT) /.test(l)).join('\n');
-      resolve({ code, stdout, stderr, userStderr, loaded });
-    });
-  });
+async function traced(args: string[], env: Record<string, string> = {}): Promise<Traced> {
+  const run = await runNode(['--import', TRACE, BIN, ...args], { env });
+  const lines = run.stderr.split('\n');
+  const loaded = lines.filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length));
+  const userStderr = lines.filter((l) => !/^(LOADED|HEAVY-IMPORT) /.test(l)).join('\n');
+  return { code: run.code, stdout: run.stdout, stderr: run.stderr, userStderr, loaded };
 }
 
 function expectFromBundle(r: Traced) {

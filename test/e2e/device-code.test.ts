@@ -1,13 +1,13 @@
 // --flow device-code end to end: the code is shown on stderr, the "user" approves it in the stand-in,
 // and the delegated token opens the signed-in user's mailbox on the Exchange-like server.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX, startSandbox, type SandboxWorld } from '../../src/sandbox/world.js';
 import { actAsBrowser } from '../support/browser.js';
-import { BIN, findLeak, runCli } from '../support/cli.js';
+import { findLeak, runCli } from '../support/cli.js';
 
 let world: SandboxWorld;
 let dir: string;
@@ -27,20 +27,17 @@ afterAll(async () => {
 function run(extra: string[], onCode: (code: string, child: ChildProcess) => void) {
   const args = ['test', '--flow', 'device-code', '--tenant', SANDBOX.tenantId, '--client-id', SANDBOX.clientId, '--authority-host', world.identity.url,
     '--host', world.imap.host, '--port', String(world.imap.port), '--ca-file', join(dir, 'ca.pem'), '--timeout', '5', ...extra];
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH }, cwd: dir });
-  let stdout = '';
-  let stderr = '';
   let seen = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    const code = /enter the code ([A-Z0-9-]+)/.exec(stderr)?.[1] ?? /^(https:\/\/\S+\/authorize\?\S+)$/m.exec(stderr)?.[1];
-    if (code && !seen) {
-      seen = true;
-      onCode(code, child);
-    }
+  return runCli(args, {
+    cwd: dir,
+    onStderr: (stderr, child) => {
+      const code = /enter the code ([A-Z0-9-]+)/.exec(stderr)?.[1] ?? /^(https:\/\/\S+\/authorize\?\S+)$/m.exec(stderr)?.[1];
+      if (code && !seen) {
+        seen = true;
+        onCode(code, child);
+      }
+    },
   });
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 describe('--flow device-code', () => {

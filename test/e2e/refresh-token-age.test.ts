@@ -2,13 +2,12 @@
 // records when it happened (a timestamp in the cache envelope, never a token); --flow refresh-token
 // then reports it in --json, JUnit and the text report, and warns when the token had gone unused
 // for nearly Entra's 90 days. A cache written before these timestamps still works.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SANDBOX, startSandbox, type SandboxWorld } from '../../src/sandbox/world.js';
-import { BIN, findLeak, runCli } from '../support/cli.js';
+import { findLeak, runCli, type CliRun } from '../support/cli.js';
 
 let world: SandboxWorld;
 let dir: string;
@@ -32,21 +31,18 @@ afterAll(async () => {
 const common = () => ['--tenant', SANDBOX.tenantId, '--client-id', SANDBOX.clientId, '--authority-host', world.identity.url, '--host', world.imap.host, '--port', String(world.imap.port), '--ca-file', join(dir, 'ca.pem'), '--timeout', '5', '--token-cache', cache];
 
 /** A device-code sign-in: the stand-in's user approves the code as soon as it is printed. */
-function signIn(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, 'test', '--flow', 'device-code', ...common(), '--json'], { env: { PATH: process.env.PATH }, cwd: dir });
-  let stdout = '';
-  let stderr = '';
+function signIn(): Promise<CliRun> {
   let seen = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    const code = /enter the code ([A-Z0-9-]+)/.exec(stderr)?.[1];
-    if (code && !seen) {
-      seen = true;
-      world.identity.approveDeviceCode(code, { upn: SANDBOX.user });
-    }
+  return runCli(['test', '--flow', 'device-code', ...common(), '--json'], {
+    cwd: dir,
+    onStderr: (stderr) => {
+      const code = /enter the code ([A-Z0-9-]+)/.exec(stderr)?.[1];
+      if (code && !seen) {
+        seen = true;
+        world.identity.approveDeviceCode(code, { upn: SANDBOX.user });
+      }
+    },
   });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 async function refresh(extra: string[]) {
