@@ -21,12 +21,7 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Cl
   return run;
 }
 
-/** world.args() with the single --user replaced by a users file. */
-function batchArgs(file: string, ...extra: string[]): string[] {
-  const args = world.args(...extra);
-  args.splice(args.indexOf('--user'), 2, '--users-file', file);
-  return args;
-}
+const batchArgs = (file: string, ...extra: string[]) => world.batchArgs(file, ...extra);
 
 const jsonLines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 const resultsOf = (stdout: string) => jsonLines(stdout).filter((l) => !l.summary);

@@ -15,12 +15,7 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Cl
   return run;
 }
 
-/** world.args() with the single --user replaced by a users file. */
-function batchArgs(file: string, ...extra: string[]): string[] {
-  const args = world.args(...extra);
-  args.splice(args.indexOf('--user'), 2, '--users-file', file);
-  return args;
-}
+const batchArgs = (file: string, ...extra: string[]) => world.batchArgs(file, ...extra);
 
 let usersFile: string;
 beforeAll(async () => {

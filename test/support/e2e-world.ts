@@ -30,6 +30,8 @@ export interface E2eWorld {
   tokenFile(opts?: { expiresIn?: number; otherKey?: boolean; claims?: Record<string, unknown> }): { path: string; token: string };
   /** Common flags for a secret-based run against these servers (no credential). */
   args(...extra: string[]): string[];
+  /** args() with the single --user replaced by a users file. */
+  batchArgs(file: string, ...extra: string[]): string[];
   close(): Promise<void>;
 }
 
@@ -66,6 +68,10 @@ export async function startE2eWorld(opts: { uploadedCertificates?: string[]; pub
   writeFileSync(certFile, appCert.keyPem + appCert.certPem);
   writeFileSync(secretFile, `${secret}\n`);
   let n = 0;
+  const args = (...extra: string[]): string[] => [
+    'test', '--user', USER, '--tenant', TENANT, '--client-id', CLIENT_ID, '--authority-host', identity.url,
+    '--host', dovecot.host, '--port', String(dovecot.port), '--ca-file', caFile, '--timeout', '5', ...extra,
+  ];
 
   return {
     identity,
@@ -91,11 +97,11 @@ export async function startE2eWorld(opts: { uploadedCertificates?: string[]; pub
       writeFileSync(path, `${token}\n`);
       return { path, token };
     },
-    args(...extra) {
-      return [
-        'test', '--user', USER, '--tenant', TENANT, '--client-id', CLIENT_ID, '--authority-host', identity.url,
-        '--host', dovecot.host, '--port', String(dovecot.port), '--ca-file', caFile, '--timeout', '5', ...extra,
-      ];
+    args,
+    batchArgs(file, ...extra) {
+      const list = args(...extra);
+      list.splice(list.indexOf('--user'), 2, '--users-file', file);
+      return list;
     },
     async close() {
       await Promise.all([identity.close(), dovecot.stop()]);
