@@ -24,6 +24,17 @@ export interface MailboxResult {
   evidence?: ProbeEvidence;
 }
 
+/** How reports name a check: "user", or "user (protocol)" when the run checked several protocols. */
+export function checkLabel(user: string, protocol: string | undefined, byProtocol: boolean): string {
+  return byProtocol ? `${user} (${protocol ?? 'imap'})` : user;
+}
+
+/** The labeller for a run's results: by protocol only when they span more than one. */
+export function checkLabeller(results: readonly MailboxResult[]): (r: MailboxResult) => string {
+  const byProtocol = new Set(results.map((r) => r.protocol ?? 'imap')).size > 1;
+  return (r) => checkLabel(r.user, r.protocol, byProtocol);
+}
+
 export interface RunResult {
   ok: boolean;
   exitCode: ExitCode;

@@ -5,6 +5,7 @@ import type { Config } from '../config/types.js';
 import type { Io } from '../io.js';
 import { printable } from '../printable.js';
 import type { Protocol } from '../probe/dispatch.js';
+import { checkLabel } from '../result.js';
 import { checkKey, type ResumeState } from './resume.js';
 import { inShard, type Shard } from './shard.js';
 
@@ -57,6 +58,6 @@ export function reportPlan(io: Io, config: Pick<Config, 'shard' | 'resume' | 'pr
 export function notRunChecks(plan: Plan, collected: { isDone(index: number): boolean }, byProtocol: boolean): string[] {
   const out: string[] = [];
   let i = 0;
-  for (const c of plan.checks()) if (!collected.isDone(i++)) out.push(byProtocol ? `${c.user} (${c.protocol})` : c.user);
+  for (const c of plan.checks()) if (!collected.isDone(i++)) out.push(checkLabel(c.user, c.protocol, byProtocol));
   return out;
 }

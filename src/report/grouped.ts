@@ -4,7 +4,7 @@
 import { Chalk } from 'chalk';
 import { mailboxArg } from '../diagnose/powershell.js';
 import { printable as p, printableLines as lines } from '../printable.js';
-import type { MailboxResult, RunResult } from '../result.js';
+import { checkLabeller, type MailboxResult, type RunResult } from '../result.js';
 
 export interface CauseGroup {
   id: string;
@@ -50,7 +50,7 @@ export function loopFix(template: string, users: string[]): string {
 }
 
 export function groupByCause(run: RunResult): CauseGroup[] {
-  const byProtocol = new Set(run.results.map((r) => r.protocol ?? 'imap')).size > 1;
+  const labelOf = checkLabeller(run.results);
   const groups = new Map<string, CauseGroup & { template: string; users: string[] }>();
   for (const r of run.results) {
     if (r.ok) continue;
@@ -61,7 +61,7 @@ export function groupByCause(run: RunResult): CauseGroup[] {
       const template = normalise(d.fix, r.user);
       const summary = d.summary.split(r.user).join('<mailbox>');
       const key = `${d.id}\u0000${template}\u0000${d.severity === 'advisory' ? '' : summary}`;
-      const label = byProtocol ? `${r.user} (${r.protocol ?? 'imap'})` : r.user;
+      const label = labelOf(r);
       const g = groups.get(key);
       if (g) {
         if (!g.mailboxes.includes(label)) g.mailboxes.push(label);

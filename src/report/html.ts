@@ -10,7 +10,7 @@
 // nothing: a Content-Security-Policy forbids every fetch, so even an escaping bug could not.
 import { CREDENTIAL_TEXT } from '../config/types.js';
 import { printable, printableLines } from '../printable.js';
-import type { MailboxResult, RunResult } from '../result.js';
+import { checkLabeller, type MailboxResult, type RunResult } from '../result.js';
 import { tokenErrorLine } from '../token/types.js';
 import { groupByCause, type CauseGroup } from './grouped.js';
 import { appSection } from './html-app.js';
@@ -48,9 +48,9 @@ interface Check {
 
 export function renderHtml(run: RunResult, meta: HtmlMeta): string {
   const groups = groupByCause(run).map((group, i) => ({ group, anchor: `cause-${i + 1}` }));
-  const byProtocol = new Set(run.results.map((r) => r.protocol ?? 'imap')).size > 1;
+  const labelOf = checkLabeller(run.results);
   const checks: Check[] = run.results.map((r, i) => {
-    const label = byProtocol ? `${r.user} (${r.protocol ?? 'imap'})` : r.user;
+    const label = labelOf(r);
     return { r, label, anchor: `check-${i + 1}`, groups: r.ok ? [] : groups.filter((g) => g.group.mailboxes.includes(label)) };
   });
   const failed = run.results.filter((r) => !r.ok).length;

@@ -1,19 +1,19 @@
 // The batch summary: mailbox, result, failed stage, cause, time.
 import { Chalk } from 'chalk';
 import { printable } from '../printable.js';
-import type { RunResult } from '../result.js';
+import { checkLabeller, type RunResult } from '../result.js';
 
 /** `width`: the terminal's columns; the cause, then the mailbox column, shrink to keep every line within it. */
 export function renderSummary(run: RunResult, opts: { color: boolean; wallMs: number; interrupted: number; width?: number }): string {
   const c = new Chalk({ level: opts.color ? 1 : 0 });
-  const byProtocol = new Set(run.results.map((r) => r.protocol ?? 'imap')).size > 1;
+  const labelOf = checkLabeller(run.results);
   // Cells are escaped before widths are measured (an escape is wider than what it stands for).
   const rows = run.results.map((r) => {
     const top = r.diagnosis.find((d) => d.severity === 'error') ?? r.diagnosis[0];
     const ms = r.stages.reduce((a, s) => a + s.ms, 0);
     const cause = r.ok ? '' : (top?.summary ?? r.stages.find((s) => !s.ok)?.detail ?? '');
     // With several protocols the mailbox cell says which one the row is.
-    const user = byProtocol ? `${r.user} (${r.protocol ?? 'imap'})` : r.user;
+    const user = labelOf(r);
     return { ok: r.ok, cells: [printable(user), r.ok ? 'PASS' : `FAIL ${r.exitCode}`, r.failedStage ?? '', printable(cause), `${ms} ms`] };
   });
   const head = ['mailbox', 'result', 'stage', 'cause', 'time'];
