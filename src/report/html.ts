@@ -12,6 +12,7 @@ import { CREDENTIAL_TEXT } from '../config/types.js';
 import { printable, printableLines } from '../printable.js';
 import { checkLabeller, type MailboxResult, type RunResult } from '../result.js';
 import { tokenErrorLine } from '../token/types.js';
+import { daysLeft } from './credential-info.js';
 import { groupByCause, type CauseGroup } from './grouped.js';
 import { appSection } from './html-app.js';
 import { HTML_STYLE } from './html-style.js';
@@ -97,7 +98,7 @@ function header(run: RunResult, meta: HtmlMeta, n: { verdict: string; failed: nu
   ];
   const cred = run.credential;
   if (cred?.notAfter) {
-    const days = Math.floor((Date.parse(cred.notAfter) - meta.generatedAt.getTime()) / 86_400_000);
+    const days = Math.floor(daysLeft(cred, meta.generatedAt)!);
     const left = days < 0 ? '<span class="badge fail">expired</span>' : `(in ${plural(days, 'day')})`;
     facts.push(['Certificate', `${esc(cred.subject ?? '')} <span class="mono">SHA-1 ${esc(cred.thumbprintSha1 ?? '')}</span>, expires ${esc(cred.notAfter)} ${left}`]);
   }

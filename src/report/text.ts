@@ -6,6 +6,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { CREDENTIAL_TEXT } from '../config/types.js';
 import type { Diagnosis } from '../diagnose/index.js';
 import { printable as p, printableLines as lines } from '../printable.js';
+import { daysLeft } from './credential-info.js';
 import { renderGroups } from './grouped.js';
 import type { MailboxResult, RunResult } from '../result.js';
 import { tokenErrorLine, type TokenReport } from '../token/types.js';
@@ -137,7 +138,7 @@ const PROTOCOL_NAME = { imap: 'IMAP', pop: 'POP3', smtp: 'SMTP AUTH' } as const;
 function credentialLine(run: RunResult, c: ChalkInstance): string[] {
   const notAfter = run.credential?.notAfter;
   if (!notAfter) return signInLine(run, c);
-  const days = Math.floor((Date.parse(notAfter) - Date.now()) / 86_400_000);
+  const days = Math.floor(daysLeft(run.credential, new Date())!);
   const left = days < 0 ? c.red('expired') : `in ${days} day${days === 1 ? '' : 's'}`;
   return [`  ${c.dim('certificate credential expires'.padEnd(8))} ${p(notAfter)} (${left})`];
 }
