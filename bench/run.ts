@@ -9,7 +9,8 @@
 // issue 13: BENCH_SIZES ("100,1000,10000,100000": the --jsonl batches, bench/scale.ts), BENCH_SCALE_CONCURRENCY (32),
 // BENCH_FLOOR_MAX (10000 floor-client sessions at most), BENCH_SCALE_MAX_MIN (12: skip a size predicted longer),
 // BENCH_CODE_CACHE_RUNS (9; 0 skips the code-cache experiment, bench/code-cache.ts), BENCH_SCALE_NODE_OPTIONS (NODE_OPTIONS for
-// the CLI in the --jsonl batches only, e.g. --max-old-space-size=64 to see how much of the peak RSS is V8 letting its heap grow).
+// the CLI in the --jsonl batches only, e.g. --max-old-space-size=64 to see how much of the peak RSS is V8 letting its heap grow);
+// BENCH_HOLD=1 starts the servers, prints the commands of one check and waits (for timing a change by hand).
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -964,6 +965,7 @@ async function main(): Promise<void> {
   const w = await startWorld();
   const authority = await pickAuthorityHost(w);
   w.authorityHostName = authority.chosen;
+  if (env.BENCH_HOLD === '1') return hold(w);
   const mach = await machine(w);
   await detectPeers(w.dir);
   const tr = await transcripts(w);
@@ -996,6 +998,23 @@ async function main(): Promise<void> {
     log('wrote BENCHMARKS.md');
   }
   log(`done in ${Math.round((performance.now() - started) / 1000)} s; targets: ${targets.map((t) => (t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met')).join(', ')}`);
+}
+
+/**
+ * BENCH_HOLD=1: start the world, print the commands of one check (secret and ready token, at each
+ * link) and keep everything running until Ctrl-C, to time or profile a change by hand.
+ */
+async function hold(w: World): Promise<void> {
+  // The working tree's CLI, not the bench's snapshot of it: rebuild and run again.
+  const live = path.join(ROOT, 'bin', 'imap-oauth.js');
+  const q = (a: string[]) => a.map((x) => (x === BIN ? live : x)).map((x) => (/^[\w@%+=:,./-]+$/.test(x) ? x : `'${x}'`)).join(' ');
+  log(`export IMAP_OAUTH_CLIENT_SECRET='${w.secret}'`);
+  for (const net of Object.keys(NETS) as NetName[]) {
+    log(`${net} secret: ${q([NODE, ...cliArgs(w, net), '--user', USER])}`);
+    log(`${net} ready:  ${q([NODE, BIN, 'test', '--user', USER, '--access-token-file', w.tokenFile, '--host', '127.0.0.1', '--port', String(w.nets[net].imap.port), '--ca-file', w.caFile, '--timeout', '10', '--json'])}`);
+  }
+  log('holding: Ctrl-C stops');
+  await new Promise(() => undefined);
 }
 
 main()

@@ -141,10 +141,13 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
       if (opts.clientSecret !== undefined) {
         throw new UserError('a client secret is never accepted on the command line (it would show in ps and shell history): set IMAP_OAUTH_CLIENT_SECRET, or use --client-secret-file PATH or --client-secret-file - (stdin)');
       }
-      const { resolveConfig } = await import('./config/resolve.js');
+      const [{ resolveConfig }, { earlyConnections }] = await Promise.all([import('./config/resolve.js'), import('./net/early-connect.js')]);
       const config = resolveConfig({ flags: opts, env: process.env, cwd: process.cwd(), stdoutIsTTY: !!process.stdout.isTTY, stderrIsTTY: !!process.stderr.isTTY, onSecret: (value) => void redactor.add(value) });
+      // The connections start before the rest of the CLI loads (net/early-connect.ts).
+      const early = earlyConnections(config);
+      await early?.started;
       const { runTest } = await import('./commands/test.js');
-      return runTest(config, redactor, createIo(redactor));
+      return runTest(config, redactor, createIo(redactor), { early });
     }),
   );
 

@@ -12,6 +12,7 @@ import { describeSecret } from '../diagnose/secret-shape.js';
 import { ConfigError, fileErrorReason } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { probeOne, type ProbeOneTarget, type Protocol } from '../probe/dispatch.js';
+import { earlyConnections, type EarlyConnection, type EarlyConnections } from '../net/early-connect.js';
 import { proxyFor, type ProxyEndpoint } from '../net/proxy.js';
 import type { ProbeResult, StageResult } from '../imap/types.js';
 import type { FileOptions, Sink } from '../io.js';
@@ -41,6 +42,8 @@ export interface TestOptions {
    * exit; `signal` stops the run as Ctrl-C would.
    */
   embedded?: { signal?: AbortSignal };
+  /** Connections the caller opened before loading this module (cli.ts); else opened here. */
+  early?: EarlyConnections;
 }
 
 
@@ -52,8 +55,8 @@ function tokenStage(token: TokenReport) {
   return { name: 'token' as const, ok: token.ok, ms: token.ms, detail };
 }
 
-async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: AcquireHooks): Promise<TokenResult> {
-  let result = await acquireToken(config, hooks);
+async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: AcquireHooks, early?: EarlyConnection): Promise<TokenResult> {
+  let result = await acquireToken(config, hooks, early);
   for (let attempt = 0; attempt < config.retries && !result.report.ok && isTransientTokenError(result.report.error) && !signal.aborted; attempt++) {
     await sleep(backoffMs(attempt, result.report.error?.retryAfterSeconds), signal);
     const retried = await acquireToken(config, hooks);
@@ -65,10 +68,10 @@ async function tokenWithRetries(config: Config, signal: AbortSignal, hooks: Acqu
 }
 
 /** Where one protocol of one mailbox is checked. */
-function targetFor(config: Config, user: string, protocol: Protocol, onStage?: (stage: StageResult) => void): ProbeOneTarget {
+function targetFor(config: Config, user: string, protocol: Protocol, onStage?: (stage: StageResult) => void, early?: EarlyConnection): ProbeOneTarget {
   const { host, port } = endpointOf(config, protocol);
   const sendTo = protocol === 'smtp' && config.sendTestTo !== undefined ? config.sendTestTo || user : undefined;
-  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}), ...mailProxy(config, host, port), ...(onStage ? { onStage } : {}) };
+  return { user, host, port, folder: config.folder, timeoutMs: config.timeoutMs, caPem: config.caPem, insecure: config.insecure, mech: config.mech, starttls: config.starttls, waitForLogout: config.output.verbose, connectTo: config.connectTo, ...(sendTo ? { sendTo } : {}), ...mailProxy(config, host, port), ...(onStage ? { onStage } : {}), ...(early ? { early } : {}) };
 }
 
 /** The proxy for the mail connection, IMAP, POP and SMTP alike (NO_PROXY names the host as given). */
@@ -84,8 +87,8 @@ export function endpointOf(config: Config, protocol: Protocol): { host: string; 
 }
 
 /** null: interrupted before the first connection started (waiting for --rate). */
-async function probeWithRetries(config: Config, user: string, protocol: Protocol, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal, bucket?: TokenBucket, onStage?: (stage: StageResult) => void): Promise<ProbeResult | null> {
-  const target = targetFor(config, user, protocol, onStage);
+async function probeWithRetries(config: Config, user: string, protocol: Protocol, token: Promise<string | undefined>, redactor: Redactor, signal: AbortSignal, bucket?: TokenBucket, onStage?: (stage: StageResult) => void, early?: EarlyConnection): Promise<ProbeResult | null> {
+  const target = targetFor(config, user, protocol, onStage, early);
   // Every connection start, a retry's too, takes a token from the --rate bucket.
   const attempt = async () => ((await (bucket?.take(signal) ?? true)) && !signal.aborted ? probeOne(protocol, target, token, redactor, signal) : null);
   let probe = await attempt();
@@ -127,7 +130,10 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     controller.signal.addEventListener('abort', () => resolve({ report: { source: config.credential.kind, ok: false, ms: Math.round(performance.now() - started), requests: 0, error: { kind: 'client', message: 'interrupted before the token arrived' } } }), { once: true }),
   );
 
+  // Opened before MSAL or imapflow is loaded (by the CLI before even this module).
+  const early = opts.early ?? earlyConnections(config);
   try {
+    await early?.started;
     // One mailbox on a terminal: each stage on stderr as it ends (a hang shows where it is).
     const live = config.output.stages ? startStageLog(config, io) : null;
     // The token is requested while the first connections open: AUTHENTICATE waits for it, so its
@@ -147,7 +153,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
             'press Ctrl-C, look the code up with  imap-oauth explain AADSTS<number>,  and check --tenant, --client-id and that the app ' +
             'registration has a "Mobile and desktop applications" platform with the redirect URI http://localhost.\n',
         ),
-    })]);
+    }, early?.token)]);
     let settled: TokenResult | undefined;
     const accessToken = tokenResult.then(
       (result) => {
@@ -192,7 +198,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
         // Once the token is known to be missing, no more connections are opened.
         if (settled && !settled.token) return tokenFailure(user, settled.report, protocol);
         const onStage = live ? (stage: StageResult) => live.stage(stage, config.protocols.length > 1 ? protocol : undefined) : undefined;
-        const probe = await probeWithRetries(config, user, protocol, accessToken, redactor, signal, bucket, onStage);
+        const probe = await probeWithRetries(config, user, protocol, accessToken, redactor, signal, bucket, onStage, early?.mail);
         const { report: token, token: haveToken } = await tokenResult;
         if (!haveToken) return signal.aborted ? null : tokenFailure(user, token, protocol);
         if (!probe || probe.evidence.interrupted) return null;
@@ -258,6 +264,7 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
     if (stoppedBy) setTimeout(() => process.exit(code), 250).unref();
     return code;
   } finally {
+    early?.close();
     for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   }
 }

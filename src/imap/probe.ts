@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { routeFor, type ConnectTo } from '../config/connect-to.js';
 import type { Config } from '../config/types.js';
 import type { Redactor } from '../redact.js';
+import type { EarlyConnection } from '../net/early-connect.js';
 import { proxyFailureOf, type ProxyEndpoint } from '../net/proxy.js';
 import { trustContext } from '../tls-trust.js';
 import { decodeExchangeBackend } from './greeting.js';
@@ -26,6 +27,8 @@ export type ProbeTarget = { user: string } & Pick<Config, 'host' | 'port' | 'fol
   proxy?: ProxyEndpoint;
   /** Called as each stage ends, passed or failed (live progress on a terminal). */
   onStage?: (stage: StageResult) => void;
+  /** A TCP connection to the address already under way (one check: see net/early-connect.ts). */
+  early?: EarlyConnection;
 };
 
 const TLS_VERIFY_CODES = new Set([
@@ -175,6 +178,8 @@ export async function probeMailbox(
   const servername = isIP(target.host) ? undefined : target.host;
   const identity = recordingIdentityCheck();
   const address = routeFor(target.host, target.port, target.connectTo ?? []);
+  // Implicit TLS only: with STARTTLS imapflow hands its own plain socket to TLS.
+  const early = target.starttls || target.proxy ? undefined : target.early?.take(address.host, address.port);
 
   client = new ProbeClient(
     {
@@ -185,7 +190,7 @@ export async function probeMailbox(
       ...(target.starttls ? { doSTARTTLS: true } : {}),
       servername,
       logger: transcript.logger as never,
-      tls: tlsOptions(target, identity),
+      tls: { ...tlsOptions(target, identity), ...(early ? { socket: early } : {}) },
       ...(target.proxy ? { proxy: target.proxy.url.href } : {}),
       connectionTimeout: target.timeoutMs,
       greetingTimeout: target.timeoutMs,

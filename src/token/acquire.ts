@@ -4,6 +4,7 @@ import { decodeJwtPayload, expiresAt, summariseClaims, type TokenClaims } from '
 import { ConfigError } from '../errors.js';
 import { credentialFingerprint, fileCachePlugin, type SignInTimes } from './cache.js';
 import { toTokenError } from './msal-errors.js';
+import type { EarlyConnection } from '../net/early-connect.js';
 import type { ProxyFailure } from '../net/proxy.js';
 import { createNetworkClient } from './network-client.js';
 import type { SignInRecord, TokenError, TokenResult } from './types.js';
@@ -58,7 +59,8 @@ export interface AcquireHooks {
 
 const SIGN_IN_REMINDER_MS = 60_000;
 
-export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Promise<TokenResult> {
+/** `early`: a connection to the token endpoint already under way (net/early-connect.ts); the first request takes it. */
+export async function acquireToken(config: Config, hooks: AcquireHooks = {}, early?: EarlyConnection): Promise<TokenResult> {
   const started = performance.now();
   const cred = config.credential;
   const source = cred.kind;
@@ -69,6 +71,13 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
     return { token: cred.token, report: { source, ok: true, claims, expiresAt: claims && expiresAt(claims), ms: elapsed(), requests: 0 } };
   }
 
+  return acquireWith(config, cred, hooks, early, elapsed);
+}
+
+type RequestedCredential = Exclude<Config['credential'], { kind: 'access-token-file' }>;
+
+async function acquireWith(config: Config, cred: RequestedCredential, hooks: AcquireHooks, early: EarlyConnection | undefined, elapsed: () => number): Promise<TokenResult> {
+  const source = cred.kind;
   let requests = 0;
   let lastStatus: number | undefined;
   let retryAfter: number | undefined;
@@ -80,6 +89,7 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}): Pr
   // Loaded here, not at start-up: --help and config errors never pay for MSAL.
   const { AuthError, ConfidentialClientApplication, LogLevel, PublicClientApplication } = await import('@azure/msal-node');
   const networkClient = createNetworkClient({
+    early,
     timeoutMs: config.timeoutMs,
     caPem: config.caPem,
     connectTo: config.connectTo,

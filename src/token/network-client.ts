@@ -3,6 +3,7 @@
 import { request } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { EarlyConnection } from '../net/early-connect.js';
 import { connectThroughProxy, ProxyError, proxyFor, type ProxyFailure, type ProxySettings } from '../net/proxy.js';
 import { routeFor, type ConnectTo } from '../config/connect-to.js';
 import { trustContext } from '../tls-trust.js';
@@ -33,6 +34,8 @@ export interface NetworkClientOptions {
   onProxyFailure?: (failure: ProxyFailure) => void;
   /** MSAL's AuthError("network_error", …), the error MSAL expects from a network client. */
   networkError: (message: string) => Error;
+  /** A TCP connection to the token endpoint already under way: the first request goes over it. */
+  early?: EarlyConnection;
 }
 
 /** Thrown (as MSAL's network_error) when a request misses its deadline. */
@@ -59,6 +62,9 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
       const address = routeFor(target.hostname, port, opts.connectTo ?? []);
       const proxy = proxyFor(opts.proxy, 'token', target.hostname, port);
       const moved = !proxy && (address.host !== target.hostname || address.port !== port);
+      const early = proxy ? undefined : opts.early?.take(address.host, address.port);
+      // TLS to the URL's host (SNI, verification), over a tunnel or a connection already open.
+      const tlsOver = (socket: Socket) => tlsConnect({ socket, host: target.hostname, ...(isIP(target.hostname) ? {} : { servername: target.hostname }), ...(secureContext ? { secureContext } : {}) });
       const req = request(url, {
         method,
         headers: {
@@ -75,13 +81,15 @@ export function createNetworkClient(opts: NetworkClientOptions): INetworkModule 
           ? {
               createConnection: ((_: unknown, created: (err: Error | null, socket?: Socket) => void) => {
                 connectThroughProxy(proxy, address.host, address.port, { timeoutMs: opts.timeoutMs }).then(
-                  (tunnel) => created(null, tlsConnect({ socket: tunnel, host: target.hostname, ...(isIP(target.hostname) ? {} : { servername: target.hostname }), ...(secureContext ? { secureContext } : {}) })),
+                  (tunnel) => created(null, tlsOver(tunnel)),
                   (err: Error) => created(err),
                 );
                 return undefined; // the socket arrives through `created`
               }) as unknown as () => Socket,
             }
-          : {}),
+          : early
+            ? { createConnection: () => tlsOver(early) }
+            : {}),
       });
       // One deadline for the whole request (connect, TLS, reply); an idle timer of the same length
       // could never fire first.
