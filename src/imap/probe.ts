@@ -145,6 +145,9 @@ interface ImapError extends Error {
   reason?: string;
 }
 
+/** Names each connection in imapflow's log entries (never shown: the transcript keeps the wire only). */
+let connectionCount = 0;
+
 function tlsOptions(t: ProbeTarget, identity: ReturnType<typeof recordingIdentityCheck>) {
   const secureContext = trustContext(t.caPem);
   return { rejectUnauthorized: !t.insecure, minVersion: 'TLSv1.2' as const, checkServerIdentity: identity.checkServerIdentity, ...(secureContext ? { secureContext } : {}) };
@@ -189,6 +192,8 @@ export async function probeMailbox(
       secure: !target.starttls,
       ...(target.starttls ? { doSTARTTLS: true } : {}),
       servername,
+      // imapflow's own id is 13 random bytes through BigInt: a tenth of a millisecond per connection.
+      id: `probe-${++connectionCount}`,
       logger: transcript.logger as never,
       tls: { ...tlsOptions(target, identity), ...(early ? { socket: early } : {}) },
       ...(target.proxy ? { proxy: target.proxy.url.href } : {}),
