@@ -81,16 +81,29 @@ export class Redactor {
   /** Every BLOCK window of the same forms: the cheap first look. */
   private readonly blocks = new Set<string>();
   private readonly registered = new Set<string>();
+  /** Registered, forms not yet computed: that waits for the first redact() (a token's forms take ~3 ms, before a check's first packet otherwise). */
+  private pending: string[] = [];
 
   /** Registers a secret and the encoded forms it may appear in. */
   add(secret: string | undefined | null): this {
     if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH || this.registered.has(secret)) return this;
     this.registered.add(secret);
+    this.pending.push(secret);
+    return this;
+  }
+
+  private flush(): void {
+    if (!this.pending.length) return;
+    const secrets = this.pending;
+    this.pending = [];
+    for (const secret of secrets) this.addForms(secret);
+  }
+
+  private addForms(secret: string): void {
     for (const form of textForms(secret)) this.addForm(form, 'text');
     // The secret encoded on its own (padding included), and the cores it has inside any payload.
     const alone = [Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url')];
     for (const core of [...alone, ...base64Cores(secret, 'base64'), ...base64Cores(secret, 'base64url')]) this.addForm(core, 'base64');
-    return this;
   }
 
   /**
@@ -129,6 +142,7 @@ export class Redactor {
   }
 
   redact(text: string, opts: RedactOptions = {}): string {
+    this.flush();
     const marker = opts.marker ?? REDACTED;
     // Whole strings first (a SASL string is hidden as one), then fragments, then short secrets,
     // so that a short one never cuts a long one into pieces too short to be recognised.
