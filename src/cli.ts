@@ -141,6 +141,8 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
       if (opts.clientSecret !== undefined) {
         throw new UserError('a client secret is never accepted on the command line (it would show in ps and shell history): set IMAP_OAUTH_CLIENT_SECRET, or use --client-secret-file PATH or --client-secret-file - (stdin)');
       }
+      // Before the users file is read: its 100,000 entries are the first thing a long batch allocates.
+      if (opts.usersFile !== undefined) (await import('./batch/heap.js')).boundHeapGrowth();
       const [{ resolveConfig }, { earlyConnections }] = await Promise.all([import('./config/resolve.js'), import('./net/early-connect.js')]);
       const config = resolveConfig({ flags: opts, env: process.env, cwd: process.cwd(), stdoutIsTTY: !!process.stdout.isTTY, stderrIsTTY: !!process.stderr.isTTY, onSecret: (value) => void redactor.add(value) });
       // The connections start before the rest of the CLI loads (net/early-connect.ts).

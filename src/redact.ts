@@ -35,6 +35,13 @@ export function base64Cores(secret: string, alphabet: 'base64' | 'base64url' = '
   return cores;
 }
 
+/** A 32-bit hash of text[at, at + BLOCK): equal blocks hash equal, so a miss is a sure miss. */
+function blockHash(text: string, at: number): number {
+  let h = 0;
+  for (let i = at; i < at + BLOCK; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
 const isBase64Char = (c: number) =>
   (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45 || c === 61;
 
@@ -80,6 +87,8 @@ export class Redactor {
   private readonly windows = new Map<string, Kind>();
   /** Every BLOCK window of the same forms: the cheap first look. */
   private readonly blocks = new Set<string>();
+  /** Their hashes (blockHash): a cheaper first look still, without making a string per probe. */
+  private readonly blockHashes = new Set<number>();
   private readonly registered = new Set<string>();
   /** Registered, forms not yet computed: that waits for the first redact() (a token's forms take ~3 ms, before a check's first packet otherwise). */
   private pending: string[] = [];
@@ -138,7 +147,10 @@ export class Redactor {
       // Where a window is both, base64 wins: the whole run around it is hidden, the safer reading.
       if (this.windows.get(w) !== 'base64') this.windows.set(w, kind);
     }
-    for (let i = 0; i + BLOCK <= form.length; i++) this.blocks.add(form.slice(i, i + BLOCK));
+    for (let i = 0; i + BLOCK <= form.length; i++) {
+      this.blocks.add(form.slice(i, i + BLOCK));
+      this.blockHashes.add(blockHash(form, i));
+    }
   }
 
   redact(text: string, opts: RedactOptions = {}): string {
@@ -161,7 +173,7 @@ export class Redactor {
     const ranges: Array<[number, number]> = [];
     let scannedTo = 0; // text before this is inside a range already found
     for (let p = 0; p + BLOCK <= text.length; p += BLOCK) {
-      if (p < scannedTo || !this.blocks.has(text.slice(p, p + BLOCK))) continue;
+      if (p < scannedTo || !this.blockHashes.has(blockHash(text, p)) || !this.blocks.has(text.slice(p, p + BLOCK))) continue;
       // The block may be the first or second half of a fragment window: try every start that contains it.
       for (let s = Math.max(scannedTo, p - BLOCK); s <= p; s++) {
         const kind = this.windows.get(text.slice(s, s + FRAGMENT_LENGTH));

@@ -1,11 +1,11 @@
 // `imap-oauth test`: config → token → probe (each mailbox, several at once) → diagnosis → report.
 import { Collector, keepFor } from '../batch/collect.js';
 import { notRunChecks, planChecks, reportPlan } from '../batch/plan.js';
+import { boundHeapGrowth } from '../batch/heap.js';
 import { runPool } from '../batch/pool.js';
 import { REAL_CLOCK, TokenBucket } from '../batch/rate.js';
 import { readResume } from '../batch/resume.js';
 import { backoffMs, isTransientProbeFailure, isTransientTokenError, sleep } from '../batch/retry.js';
-import { setFlagsFromString } from 'node:v8';
 import { CLOUDS } from '../config/clouds.js';
 import { CREDENTIAL_TEXT, isUserSignIn, type Config } from '../config/types.js';
 import { diagnose, type DiagnosisContext } from '../diagnose/index.js';
@@ -273,17 +273,6 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
-/**
- * A batch allocates steadily. With V8's default growing factor (up to 4× the live heap on a large
- * machine) its old space, and so the RSS, grows with the batch although nothing is kept: 194 MB at
- * 100,000 mailboxes against 112 MB at 1,000. 30 % keeps it flat at no measurable CPU cost
- * (BENCHMARKS.md). Set once the batch starts (at start-up it would cost a check ~15 ms of extra
- * collections), in the CLI's own process only: the Node API never changes its host's V8 flags,
- * and a --heap-growing-percent given to node wins.
- */
-function boundHeapGrowth(): void {
-  if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) setFlagsFromString('--heap-growing-percent=30');
-}
 
 async function appReport(check: ReturnType<typeof checkApp>, config: Config) {
   const app = await check;

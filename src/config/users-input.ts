@@ -4,10 +4,18 @@ import { ConfigError, errorMessage } from '../errors.js';
 import { readInputFile } from './files.js';
 import { parseUsersFile } from './users-file.js';
 
-export interface UserEntry {
-  value: string;
-  /** "--users-file PATH line N" (or "standard input"). */
-  origin: string;
+/** One entry; `origin` ("--users-file PATH line N") is made only when a message needs it. */
+export class UserEntry {
+  readonly level = 'flag' as const;
+  constructor(
+    readonly value: string,
+    private readonly line: number,
+    private readonly where: string,
+  ) {}
+
+  get origin(): string {
+    return `--users-file ${this.where} line ${this.line}`;
+  }
 }
 
 /** Where the file is, as messages name it. */
@@ -23,5 +31,6 @@ export function readUsersFile(path: string, cwd: string): UserEntry[] {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError(`--users-file ${where} ${errorMessage(err)}`);
   }
-  return parsed.users.map((u) => ({ value: u.value, origin: `--users-file ${where} line ${u.line}` }));
+  // 100,000 entries: no per-entry message string (a batch's peak memory was its users file).
+  return parsed.users.map((u) => new UserEntry(u.value, u.line, where));
 }

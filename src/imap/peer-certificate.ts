@@ -38,17 +38,26 @@ export function recordingIdentityCheck() {
   };
 }
 
+/** A batch meets the same few certificates at every connection: each is described once (frozen: shared). */
+const described = new Map<string, PeerCertificate>();
+const MAX_DESCRIBED = 64;
+
 export function describeCertificate(cert: NodePeerCertificate | undefined): PeerCertificate | undefined {
   if (!cert || !cert.subject) return undefined;
+  const key = cert.fingerprint256;
+  const known = key ? described.get(key) : undefined;
+  if (known) return known;
   const name = (dn: Record<string, unknown> | undefined) =>
     dn ? Object.entries(dn).map(([k, val]) => `${k}=${Array.isArray(val) ? val.join('+') : String(val)}`).join(', ') : '';
-  return {
+  const peer = Object.freeze({
     subject: name(cert.subject as unknown as Record<string, unknown>),
     issuer: name(cert.issuer as unknown as Record<string, unknown>),
     validFrom: new Date(cert.valid_from).toISOString(),
     validTo: new Date(cert.valid_to).toISOString(),
     altNames: cert.subjectaltname,
-  };
+  });
+  if (key && described.size < MAX_DESCRIBED) described.set(key, peer);
+  return peer;
 }
 
 export function fetchPeerCertificate(host: string, port: number, servername: string | undefined, timeoutMs: number): Promise<PeerCertificate | undefined> {
