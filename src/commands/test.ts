@@ -273,7 +273,6 @@ export async function runTest(config: Config, redactor: Redactor, io: Sink, opts
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
-
 async function appReport(check: ReturnType<typeof checkApp>, config: Config) {
   const app = await check;
   return { ...app, findings: appFindings(app, { clientId: config.clientId, cloud: config.cloud, warnDays: config.output.warnDays }) };

@@ -1,6 +1,6 @@
-// A one-mailbox check opens its TCP connections (IMAP, the token endpoint) before it loads the code
-// that speaks on them (imapflow, MSAL) and before it builds the trust store: those tens of
-// milliseconds then pass while the handshake is on the wire, not before the first packet leaves.
+// A run opens its first TCP connections (one check's IMAP server, the token endpoint) before it
+// loads the code that speaks on them (imapflow, MSAL) and before it builds the trust store: those
+// tens of milliseconds then pass while the handshake is on the wire, not before the first packet.
 import { connect, type Socket } from 'node:net';
 import { routeFor } from '../config/connect-to.js';
 import type { Config } from '../config/types.js';
@@ -53,17 +53,18 @@ export interface EarlyConnections {
 }
 
 /**
- * One IMAP check over implicit TLS straight to the server (a batch opens its connections as its
- * pool runs; STARTTLS and proxies connect their own way), and the token endpoint unless the token
- * is ready or comes from a browser sign-in (whose first request is minutes away, on a connection
- * the server would have dropped by then).
+ * The mail server for one IMAP check over implicit TLS straight to it (a batch opens its
+ * connections as its pool runs; STARTTLS and proxies connect their own way), and the token
+ * endpoint for every run that requests a token (one request, first thing), unless it comes from a
+ * browser sign-in: its first request is minutes away, on a connection the server would have
+ * dropped by then.
  */
 export function earlyConnections(config: Config): EarlyConnections | undefined {
   const oneImap = config.users.length === 1 && config.protocols.length === 1 && config.protocols[0] === 'imap';
   const mail = oneImap && !config.starttls && !config.shard && !config.resume && !config.rate ? direct(config, 'mail', config.host, config.port) : undefined;
   const kind = config.credential.kind;
   const url = new URL(config.authorityHost);
-  const token = oneImap && kind !== 'access-token-file' && kind !== 'interactive' ? direct(config, 'token', url.hostname, Number(url.port || 443)) : undefined;
+  const token = kind !== 'access-token-file' && kind !== 'interactive' ? direct(config, 'token', url.hostname, Number(url.port || 443)) : undefined;
   if (!mail && !token) return undefined;
   return {
     mail,

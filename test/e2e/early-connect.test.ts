@@ -1,7 +1,7 @@
 // One check opens its IMAP and token-endpoint connections before it loads imapflow and MSAL
 // (src/net/early-connect.ts). Counting forwarders in front of Dovecot and the identity stand-in
 // show that each early connection is the one used (no second connection, none left idle), that an
-// unused one is closed, and that a batch does not open any early.
+// unused one is closed, and that a batch opens no IMAP connection early.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -143,17 +143,22 @@ describe('one check: the connections opened before the code that speaks on them 
     }
   });
 
-  it('a batch opens its connections as its pool runs: one per mailbox, none early', async () => {
+  it('a batch opens its IMAP connections as its pool runs (one per mailbox, none early); its one token request uses the early one', async () => {
     const users = join(world.dir, 'early-users.txt');
     writeFileSync(users, 'first@contoso.com\nsecond@contoso.com\n');
     const list = args('--json');
     list.splice(list.indexOf('--user'), 2, '--users-file', users);
     let run!: CliRun;
-    const connections = await during(imap, async () => {
-      run = await cli(list);
+    let connections: Forwarder['connections'] = [];
+    const tokenConnections = await during(token, async () => {
+      connections = await during(imap, async () => {
+        run = await cli(list);
+      });
     });
     expect(run.code, run.stderr).toBe(0);
     expect(connections).toHaveLength(2);
     for (const c of connections) expect(c.clientBytes).toBeGreaterThan(0);
+    expect(tokenConnections).toHaveLength(1);
+    expect(tokenConnections[0]!.clientBytes).toBeGreaterThan(0);
   });
 });
