@@ -1,6 +1,6 @@
-// imapflow reports every line it sends and receives through its logger (debug level, src 'c' or
-// 's'); this logger keeps those lines as a transcript, redacted as they arrive, and swallows the
-// rest — imapflow's default logger would write JSON lines with stack traces to stdout.
+// imapflow reports every line it sends through its logger (debug level, src 'c'), and ProbeClient
+// every line it receives as it came (src 's'); this logger keeps those lines as a transcript,
+// redacted as they arrive, and swallows the rest — imapflow's default logger would write JSON lines with stack traces to stdout.
 //
 // A hostile server can send without end: the transcript keeps the first lines and the last ones,
 // each cut to a bounded length, and says what it left out; past MAX_SERVER_LINES it reports a
@@ -83,7 +83,8 @@ export function createTranscriptLogger(redactor: Redactor, opts: TranscriptOptio
       const mark: TranscriptLine = { dir: 'S', text: `… ${cutLines} line${cutLines === 1 ? '' : 's'} (${cutChars} characters) not kept: the transcript keeps the first ${head.length} and the last ${tail.length}` };
       return [...head, mark, ...tail];
     },
-    logger: { trace: ignore, debug: capture, info: ignore, warn: ignore, error: capture, fatal: ignore },
+    // error: imapflow logs a line it could not parse there, which ProbeClient has recorded already.
+    logger: { trace: ignore, debug: capture, info: ignore, warn: ignore, error: ignore, fatal: ignore },
   };
 }
 
