@@ -1,6 +1,7 @@
 // imapflow reports every line it sends through its logger (debug level, src 'c'), and ProbeClient
 // every line it receives as it came (src 's'); this logger keeps those lines as a transcript,
-// redacted as they arrive, and swallows the rest — imapflow's default logger would write JSON lines with stack traces to stdout.
+// redacted as they arrive, and swallows the rest — imapflow's default logger would write JSON
+// lines with stack traces to stdout.
 //
 // A hostile server can send without end: the transcript keeps the first lines and the last ones,
 // each cut to a bounded length, and says what it left out; past MAX_SERVER_LINES it reports a

@@ -71,13 +71,6 @@ export async function acquireToken(config: Config, hooks: AcquireHooks = {}, ear
     return { token: cred.token, report: { source, ok: true, claims, expiresAt: claims && expiresAt(claims), ms: elapsed(), requests: 0 } };
   }
 
-  return acquireWith(config, cred, hooks, early, elapsed);
-}
-
-type RequestedCredential = Exclude<Config['credential'], { kind: 'access-token-file' }>;
-
-async function acquireWith(config: Config, cred: RequestedCredential, hooks: AcquireHooks, early: EarlyConnection | undefined, elapsed: () => number): Promise<TokenResult> {
-  const source = cred.kind;
   let requests = 0;
   let lastStatus: number | undefined;
   let retryAfter: number | undefined;
